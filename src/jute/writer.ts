@@ -1,0 +1,119 @@
+/**
+ * Jute binary encoding (BinaryOutputArchive): big-endian ints and longs, one-byte booleans,
+ * length-prefixed buffers and UTF-8 strings (-1 for null), count-prefixed vectors.
+ */
+export class JuteWriter {
+  private buffer: Buffer;
+  private offset = 0;
+
+  constructor(initialSize = 256) {
+    this.buffer = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.offset;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.offset + extra;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buffer.copy(next, 0, 0, this.offset);
+    this.buffer = next;
+  }
+
+  writeInt(value: number): this {
+    this.ensure(4);
+    this.buffer.writeInt32BE(value | 0, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  writeLong(value: bigint): this {
+    this.ensure(8);
+    this.buffer.writeBigInt64BE(BigInt.asIntN(64, value), this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  writeBool(value: boolean): this {
+    this.ensure(1);
+    this.buffer[this.offset++] = value ? 1 : 0;
+    return this;
+  }
+
+  writeByte(value: number): this {
+    this.ensure(1);
+    this.buffer[this.offset++] = value & 0xff;
+    return this;
+  }
+
+  /** A `buffer` field: int length then bytes; null is length -1. */
+  writeBuffer(value: Uint8Array | null): this {
+    if (value === null) return this.writeInt(-1);
+    this.writeInt(value.length);
+    return this.writeRaw(value);
+  }
+
+  /** A `ustring` field: int byte length then UTF-8; null is length -1. */
+  writeString(value: string | null): this {
+    if (value === null) return this.writeInt(-1);
+    const byteLength = Buffer.byteLength(value, 'utf8');
+    this.ensure(4 + byteLength);
+    this.buffer.writeInt32BE(byteLength, this.offset);
+    this.offset += 4;
+    this.offset += this.buffer.write(value, this.offset, byteLength, 'utf8');
+    return this;
+  }
+
+  /** Bytes with no length prefix. */
+  writeRaw(value: Uint8Array): this {
+    this.ensure(value.length);
+    this.buffer.set(value, this.offset);
+    this.offset += value.length;
+    return this;
+  }
+
+  /** A `vector<T>`: int count then each element; null is count -1. */
+  writeVector<T>(items: readonly T[] | null, writeItem: (writer: JuteWriter, item: T) => void): this {
+    if (items === null) return this.writeInt(-1);
+    this.writeInt(items.length);
+    for (const item of items) writeItem(this, item);
+    return this;
+  }
+
+  writeStringVector(items: readonly string[] | null): this {
+    return this.writeVector(items, (w, s) => w.writeString(s));
+  }
+
+  /** Overwrites an int at `position` (used to back-fill frame lengths). */
+  patchInt(position: number, value: number): void {
+    this.buffer.writeInt32BE(value, position);
+  }
+
+  /** A copy of the bytes written. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.offset));
+  }
+
+  /** The bytes written, without copying; valid until the next write. */
+  view(): Buffer {
+    return this.buffer.subarray(0, this.offset);
+  }
+
+  reset(): void {
+    this.offset = 0;
+  }
+}
+
+/** Encodes one record as a length-prefixed frame. */
+export function frame(write: (writer: JuteWriter) => void): Buffer {
+  const writer = new JuteWriter();
+  writer.writeInt(0);
+  write(writer);
+  writer.patchInt(0, writer.length - 4);
+  return writer.toBuffer();
+}

@@ -1,0 +1,33 @@
+/**
+ * The file-system port: the only way storage touches disk, so that the same storage code runs
+ * on node:fs in production and on a simulated disk (which loses unsynced writes) in tests.
+ */
+
+/** An open file, written at its end. */
+export interface AppendFile {
+  /** Appends bytes; NOT durable until `sync` resolves. */
+  append(data: Uint8Array): Promise<void>;
+  /** fdatasync: everything appended before the call is durable when this resolves. */
+  sync(): Promise<void>;
+  /** Bytes in the file. */
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FileSystem {
+  /** Creates the directory and its parents if missing. */
+  mkdirp(path: string): Promise<void>;
+  /** Names of the entries of a directory (not paths); empty when it does not exist. */
+  list(dir: string): Promise<string[]>;
+  exists(path: string): Promise<boolean>;
+  readFile(path: string): Promise<Buffer>;
+  /** Opens for appending, creating it if missing. */
+  openAppend(path: string): Promise<AppendFile>;
+  /** Writes a whole file durably and atomically: temp file, fsync, rename, fsync of the dir. */
+  writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
+  truncate(path: string, length: number): Promise<void>;
+  remove(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** fsync of a directory, making renames and creations in it durable. */
+  syncDir(dir: string): Promise<void>;
+}

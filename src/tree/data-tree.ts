@@ -1,0 +1,396 @@
+/**
+ * The DataTree: every znode, applied txn by txn. Pure: `apply` returns the result and the watch
+ * triggers it caused, and never does IO. Same txns in the same order give the same tree.
+ */
+import { assert } from '../util/assert.js';
+import type { Acl, Stat } from '../proto/data.js';
+import { EventType, EphemeralOwner, ephemeralKindOf, ttlEphemeralOwner, CONFIG_NODE, QUOTA_NODE, ZOOKEEPER_NODE } from '../proto/defs.js';
+import { ErrorCode } from '../proto/error-code.js';
+import { OpCode } from '../proto/op-code.js';
+import type { TxnHeaderValue } from '../proto/records.js';
+import type { SubTxnBody, TxnBody } from '../proto/txn.js';
+import { AclCache, type AclEntry } from './acl-cache.js';
+import { childPath, nameOf, parentOf } from './path.js';
+import { Znode } from './znode.js';
+
+/** A watch event the tree caused: which path, which event type. */
+export interface WatchTrigger {
+  readonly path: string;
+  readonly type: (typeof EventType)['NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged'];
+}
+
+/** What applying one txn (or one op of a multi) produced. */
+export interface ApplyResult {
+  /** The header type, or -1 for an error (sub)txn. */
+  type: number;
+  err: number;
+  path?: string;
+  stat?: Stat;
+  /** One result per op for a multi. */
+  multi?: ApplyResult[];
+}
+
+const OPEN_ACL: readonly Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const READ_ACL: readonly Acl[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+const EMPTY = Buffer.alloc(0);
+
+class TxnFailure {
+  constructor(readonly code: number) {}
+}
+
+export class DataTree {
+  readonly aclCache = new AclCache();
+  private readonly nodes = new Map<string, Znode>();
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  private readonly containers = new Set<string>();
+  private readonly ttls = new Set<string>();
+  /** Approximate bytes of paths and data, as ZooKeeper's approximate_data_size. */
+  private dataSize = 0;
+  lastProcessedZxid = 0n;
+  /** Pre-images of nodes changed while a snapshot is being written (null: absent at its start). */
+  private preimages: Map<string, Znode | null> | null = null;
+  private triggers: WatchTrigger[] = [];
+
+  constructor(configData: Buffer = EMPTY) {
+    const open = this.aclCache.acquire(OPEN_ACL);
+    this.nodes.set('/', new Znode(EMPTY, open, 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n));
+    this.addSystemNode(ZOOKEEPER_NODE, EMPTY, OPEN_ACL);
+    this.addSystemNode(QUOTA_NODE, EMPTY, OPEN_ACL);
+    this.addSystemNode(CONFIG_NODE, configData, READ_ACL);
+  }
+
+  private addSystemNode(path: string, data: Buffer, acl: readonly Acl[]): void {
+    const node = new Znode(data, this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
+    this.nodes.set(path, node);
+    this.nodes.get(parentOf(path))!.children.add(nameOf(path));
+  }
+
+  /** Paths a client may never delete or create over. */
+  static isSpecialPath(path: string): boolean {
+    return path === '/' || path === ZOOKEEPER_NODE || path === QUOTA_NODE || path === CONFIG_NODE;
+  }
+
+  // ---- reads ----
+
+  getNode(path: string): Znode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  get approximateDataSize(): number {
+    return this.dataSize;
+  }
+
+  /** The session's ephemeral paths (empty if none). */
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  /** Sessions owning ephemerals, with their counts (for `dump` and `mntr`). */
+  ephemeralOwners(): ReadonlyMap<bigint, ReadonlySet<string>> {
+    return this.ephemerals;
+  }
+
+  get ephemeralCount(): number {
+    let count = 0;
+    for (const paths of this.ephemerals.values()) count += paths.size;
+    return count;
+  }
+
+  containerPaths(): ReadonlySet<string> {
+    return this.containers;
+  }
+
+  ttlPaths(): ReadonlySet<string> {
+    return this.ttls;
+  }
+
+  /** Every descendant of `path` (getAllChildrenNumber). */
+  countDescendants(path: string): number {
+    const start = this.nodes.get(path);
+    if (start === undefined) return 0;
+    let count = 0;
+    const stack: string[] = [path];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      const node = this.nodes.get(current);
+      if (node === undefined) continue;
+      for (const name of node.children) {
+        count++;
+        stack.push(childPath(current, name));
+      }
+    }
+    return count;
+  }
+
+  // ---- writes ----
+
+  /**
+   * Applies one committed txn. Errors inside are results (as in ZooKeeper, which also logs
+   * them), never exceptions. Returns the result and the watch triggers, in firing order.
+   */
+  apply(header: TxnHeaderValue, body: TxnBody): { result: ApplyResult; triggers: WatchTrigger[] } {
+    this.triggers = [];
+    const result = this.applyBody(header, body);
+    if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid;
+    const triggers = this.triggers;
+    this.triggers = [];
+    return { result, triggers };
+  }
+
+  private applyBody(header: TxnHeaderValue, body: TxnBody): ApplyResult {
+    if (body.type === OpCode.multi) return this.applyMulti(header, body.txns);
+    if (body.type === OpCode.setACL) return this.guard(body.type, body.path, () => this.setAcl(body.path, body.acl, body.version));
+    if (body.type === OpCode.createSession) return { type: body.type, err: 0 };
+    if (body.type === OpCode.closeSession) {
+      this.killSession(header.clientId, header.zxid, body.paths2Delete);
+      return { type: body.type, err: 0 };
+    }
+    return this.applySub(header, body);
+  }
+
+  private applySub(header: TxnHeaderValue, body: SubTxnBody): ApplyResult {
+    switch (body.type) {
+      case OpCode.create:
+      case OpCode.create2:
+        return this.guard(body.type, body.path, () =>
+          this.createNode(body.path, body.data, body.acl, body.ephemeral ? header.clientId : 0n, body.parentCVersion, header.zxid, header.time));
+      case OpCode.createTTL:
+        return this.guard(body.type, body.path, () =>
+          this.createNode(body.path, body.data, body.acl, ttlEphemeralOwner(body.ttl), body.parentCVersion, header.zxid, header.time));
+      case OpCode.createContainer:
+        return this.guard(body.type, body.path, () =>
+          this.createNode(body.path, body.data, body.acl, EphemeralOwner.container, body.parentCVersion, header.zxid, header.time));
+      case OpCode.delete:
+      case OpCode.deleteContainer:
+        return this.guard(body.type, body.path, () => {
+          this.deleteNode(body.path, header.zxid);
+          return undefined;
+        });
+      case OpCode.setData:
+        return this.guard(body.type, body.path, () => this.setData(body.path, body.data, body.version, header.zxid, header.time));
+      case OpCode.check:
+        return { type: body.type, err: 0, path: body.path };
+      case OpCode.error:
+        return { type: body.type, err: body.err };
+    }
+  }
+
+  private guard(type: number, path: string, action: () => Stat | undefined): ApplyResult {
+    try {
+      const stat = action();
+      return stat === undefined ? { type, err: 0, path } : { type, err: 0, path, stat };
+    } catch (e) {
+      if (e instanceof TxnFailure) return { type, err: e.code, path };
+      throw e;
+    }
+  }
+
+  /** A multi: if any op failed in prep, every op is an error (0 before it, -2 after it). */
+  private applyMulti(header: TxnHeaderValue, txns: SubTxnBody[]): ApplyResult {
+    const failed = txns.some((t) => t.type === OpCode.error);
+    const results: ApplyResult[] = [];
+    let err = 0;
+    let seenError = false;
+    for (const txn of txns) {
+      let sub: SubTxnBody = txn;
+      if (txn.type === OpCode.error) seenError = true;
+      else if (failed) sub = { type: OpCode.error, err: seenError ? ErrorCode.RUNTIMEINCONSISTENCY : ErrorCode.OK };
+      const result = this.applySub(header, sub);
+      results.push(result);
+      if (result.err !== 0 && err === 0) err = result.err;
+    }
+    return { type: OpCode.multi, err, multi: results };
+  }
+
+  private createNode(
+    path: string, data: Buffer, acl: readonly Acl[], ephemeralOwner: bigint,
+    parentCVersion: number, zxid: bigint, time: bigint,
+  ): Stat {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (parent === undefined) throw new TxnFailure(ErrorCode.NONODE);
+    const name = nameOf(path);
+    if (parent.children.has(name)) throw new TxnFailure(ErrorCode.NODEEXISTS);
+    this.preserve(parentPath, parent);
+    this.preserve(path, undefined);
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion;
+      parent.pzxid = zxid;
+    }
+    const node = new Znode(data, this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
+    parent.children.add(name);
+    this.nodes.set(path, node);
+    this.dataSize += path.length + data.length;
+    this.trackOwner(path, ephemeralOwner);
+    this.triggers.push({ path, type: EventType.NodeCreated }, { path: parentPath, type: EventType.NodeChildrenChanged });
+    return node.stat();
+  }
+
+  private trackOwner(path: string, owner: bigint): void {
+    switch (ephemeralKindOf(owner)) {
+      case 'void':
+        return;
+      case 'container':
+        this.containers.add(path);
+        return;
+      case 'ttl':
+        this.ttls.add(path);
+        return;
+      case 'normal': {
+        let paths = this.ephemerals.get(owner);
+        if (paths === undefined) this.ephemerals.set(owner, (paths = new Set()));
+        paths.add(path);
+      }
+    }
+  }
+
+  private untrackOwner(path: string, owner: bigint): void {
+    switch (ephemeralKindOf(owner)) {
+      case 'void':
+        return;
+      case 'container':
+        this.containers.delete(path);
+        return;
+      case 'ttl':
+        this.ttls.delete(path);
+        return;
+      case 'normal': {
+        const paths = this.ephemerals.get(owner);
+        if (paths === undefined) return;
+        paths.delete(path);
+        if (paths.size === 0) this.ephemerals.delete(owner);
+      }
+    }
+  }
+
+  private deleteNode(path: string, zxid: bigint): void {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    const node = this.nodes.get(path);
+    if (parent === undefined || node === undefined || path === '/') throw new TxnFailure(ErrorCode.NONODE);
+    this.preserve(parentPath, parent);
+    this.preserve(path, node);
+    parent.children.delete(nameOf(path));
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.nodes.delete(path);
+    this.aclCache.release(node.acl);
+    this.dataSize -= path.length + node.data.length;
+    this.untrackOwner(path, node.ephemeralOwner);
+    this.triggers.push({ path, type: EventType.NodeDeleted }, { path: parentPath, type: EventType.NodeChildrenChanged });
+  }
+
+  private setData(path: string, data: Buffer, version: number, zxid: bigint, time: bigint): Stat {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
+    this.preserve(path, node);
+    this.dataSize += data.length - node.data.length;
+    node.data = data;
+    node.mtime = time;
+    node.mzxid = zxid;
+    node.version = version;
+    this.triggers.push({ path, type: EventType.NodeDataChanged });
+    return node.stat();
+  }
+
+  private setAcl(path: string, acl: readonly Acl[], version: number): Stat {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
+    this.preserve(path, node);
+    const entry = this.aclCache.acquire(acl);
+    this.aclCache.release(node.acl);
+    node.acl = entry;
+    node.aversion = version;
+    return node.stat();
+  }
+
+  /** Deletes a closing session's ephemerals: the txn's list, plus any the tree still holds. */
+  private killSession(sessionId: bigint, zxid: bigint, paths: readonly string[]): void {
+    const owned = this.ephemerals.get(sessionId);
+    const all = new Set(paths);
+    if (owned !== undefined) for (const p of owned) all.add(p);
+    for (const path of all) {
+      const node = this.nodes.get(path);
+      if (node === undefined || node.ephemeralOwner !== sessionId) continue;
+      try {
+        this.deleteNode(path, zxid);
+      } catch (e) {
+        if (!(e instanceof TxnFailure)) throw e;
+      }
+    }
+    this.ephemerals.delete(sessionId);
+  }
+
+  // ---- snapshots ----
+
+  /** Records `path`'s state before its first change while a snapshot is being written. */
+  private preserve(path: string, node: Znode | undefined): void {
+    if (this.preimages === null || this.preimages.has(path)) return;
+    this.preimages.set(path, node === undefined ? null : node.clone());
+  }
+
+  /**
+   * Starts a consistent snapshot as of now: the returned view walks the tree as it is at this
+   * moment even while later txns change it (copy-on-write pre-images). Call `end()` when done.
+   */
+  beginSnapshot(): TreeSnapshotView {
+    assert(this.preimages === null, 'one snapshot at a time');
+    const preimages = new Map<string, Znode | null>();
+    this.preimages = preimages;
+    const acls = this.aclCache.entries().map((e) => ({ ref: e.ref, acl: e.acl }));
+    const zxid = this.lastProcessedZxid;
+    const nodes = this.nodes;
+    const lookup = (path: string): Znode | undefined => {
+      const pre = preimages.get(path);
+      if (pre !== undefined) return pre ?? undefined;
+      return nodes.get(path);
+    };
+    const stack: string[] = ['/'];
+    return {
+      zxid,
+      acls,
+      next(): { path: string; node: Znode } | undefined {
+        while (stack.length > 0) {
+          const path = stack.pop()!;
+          const node = lookup(path);
+          if (node === undefined) continue;
+          const names = [...node.children];
+          for (let i = names.length - 1; i >= 0; i--) stack.push(childPath(path, names[i]!));
+          return { path, node };
+        }
+        return undefined;
+      },
+      end: () => {
+        this.preimages = null;
+      },
+    };
+  }
+
+  /** Adds a node read from a snapshot; call `finishLoad` after the last one. */
+  loadNode(path: string, data: Buffer, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
+    const node = new Znode(data, acl, stat.czxid, stat.mzxid, stat.ctime, stat.mtime, stat.version, stat.cversion, stat.aversion, stat.ephemeralOwner, stat.pzxid);
+    const existing = this.nodes.get(path);
+    if (existing !== undefined) this.aclCache.release(existing.acl);
+    if (existing !== undefined) node.children = existing.children;
+    this.nodes.set(path, node);
+    if (path !== '/') {
+      const parent = this.nodes.get(parentOf(path));
+      if (parent === undefined) throw new Error(`snapshot node ${path} has no parent`);
+      parent.children.add(nameOf(path));
+    }
+    this.dataSize += (existing === undefined ? path.length : -existing.data.length) + data.length;
+    this.trackOwner(path, stat.ephemeralOwner);
+  }
+}
+
+/** A consistent walk over the tree as of `zxid`, parents before children. */
+export interface TreeSnapshotView {
+  readonly zxid: bigint;
+  readonly acls: ReadonlyArray<{ ref: bigint; acl: readonly Acl[] }>;
+  next(): { path: string; node: Znode } | undefined;
+  end(): void;
+}

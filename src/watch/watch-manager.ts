@@ -1,0 +1,195 @@
+/**
+ * Watch registry, as ZooKeeper 3.8 keeps it: a data table (getData, exists, persistent and
+ * persistent-recursive watches) and a child table (getChildren and persistent watches), each
+ * path -> watcher -> mode. A watcher is a connection id: watches die with their connection and
+ * come back through setWatches. Pure: `trigger` returns who to notify, the caller sends.
+ */
+import { EventType, WatcherType } from '../proto/defs.js';
+import type { WatchTrigger } from '../tree/data-tree.js';
+import { parentOf } from '../tree/path.js';
+
+export type WatcherId = number;
+export type WatchMode = 'standard' | 'persistent' | 'recursive';
+
+/** One event to deliver to one watcher. */
+export interface Notification {
+  readonly watcher: WatcherId;
+  readonly type: number;
+  readonly path: string;
+}
+
+class WatchTable {
+  readonly byPath = new Map<string, Map<WatcherId, WatchMode>>();
+  readonly byWatcher = new Map<WatcherId, Set<string>>();
+  recursiveCount = 0;
+
+  add(path: string, watcher: WatcherId, mode: WatchMode): void {
+    let watchers = this.byPath.get(path);
+    if (watchers === undefined) this.byPath.set(path, (watchers = new Map()));
+    const previous = watchers.get(watcher);
+    if (previous === 'recursive') this.recursiveCount--;
+    if (mode === 'recursive') this.recursiveCount++;
+    watchers.set(watcher, mode);
+    let paths = this.byWatcher.get(watcher);
+    if (paths === undefined) this.byWatcher.set(watcher, (paths = new Set()));
+    paths.add(path);
+  }
+
+  remove(path: string, watcher: WatcherId): boolean {
+    const watchers = this.byPath.get(path);
+    const mode = watchers?.get(watcher);
+    if (watchers === undefined || mode === undefined) return false;
+    if (mode === 'recursive') this.recursiveCount--;
+    watchers.delete(watcher);
+    if (watchers.size === 0) this.byPath.delete(path);
+    const paths = this.byWatcher.get(watcher);
+    paths?.delete(path);
+    if (paths !== undefined && paths.size === 0) this.byWatcher.delete(watcher);
+    return true;
+  }
+
+  has(path: string, watcher: WatcherId): boolean {
+    return this.byPath.get(path)?.has(watcher) ?? false;
+  }
+
+  removeWatcher(watcher: WatcherId): void {
+    const paths = this.byWatcher.get(watcher);
+    if (paths === undefined) return;
+    for (const path of [...paths]) this.remove(path, watcher);
+  }
+
+  /** WatchManager.triggerWatch: the path's own watchers, then recursive ones on its ancestors. */
+  fire(path: string, type: number, into: Set<WatcherId>): void {
+    let current = path;
+    let atParent = false;
+    for (;;) {
+      const watchers = this.byPath.get(current);
+      if (watchers !== undefined) {
+        for (const [watcher, mode] of watchers) {
+          if (mode === 'recursive') {
+            if (type !== EventType.NodeChildrenChanged) into.add(watcher);
+          } else if (!atParent) {
+            into.add(watcher);
+            if (mode === 'standard') this.remove(current, watcher);
+          }
+        }
+      }
+      if (this.recursiveCount === 0 || current === '/') return;
+      current = parentOf(current);
+      atParent = true;
+    }
+  }
+
+  get size(): number {
+    let count = 0;
+    for (const watchers of this.byPath.values()) count += watchers.size;
+    return count;
+  }
+}
+
+export class WatchManager {
+  private readonly data = new WatchTable();
+  private readonly child = new WatchTable();
+
+  /** getData or exists with watch=true. */
+  addDataWatch(path: string, watcher: WatcherId): void {
+    this.data.add(path, watcher, 'standard');
+  }
+
+  /** getChildren with watch=true. */
+  addChildWatch(path: string, watcher: WatcherId): void {
+    this.child.add(path, watcher, 'standard');
+  }
+
+  /** addWatch: persistent watches live in both tables, recursive ones in the data table only. */
+  addPersistentWatch(path: string, watcher: WatcherId, recursive: boolean): void {
+    this.data.add(path, watcher, recursive ? 'recursive' : 'persistent');
+    if (!recursive) this.child.add(path, watcher, 'persistent');
+  }
+
+  /** Who to notify for the tree's triggers, in order; standard watches are consumed. */
+  trigger(triggers: readonly WatchTrigger[]): Notification[] {
+    const out: Notification[] = [];
+    for (const t of triggers) {
+      const watchers = new Set<WatcherId>();
+      if (t.type === EventType.NodeChildrenChanged) {
+        this.child.fire(t.path, t.type, watchers);
+      } else if (t.type === EventType.NodeDeleted) {
+        this.data.fire(t.path, t.type, watchers);
+        this.child.fire(t.path, t.type, watchers);
+      } else {
+        this.data.fire(t.path, t.type, watchers);
+      }
+      for (const watcher of watchers) out.push({ watcher, type: t.type, path: t.path });
+    }
+    return out;
+  }
+
+  /** checkWatches: does `watcher` have a watch of `type` on `path`? */
+  contains(path: string, type: number, watcher: WatcherId): boolean {
+    switch (type) {
+      case WatcherType.Children:
+        return this.child.has(path, watcher);
+      case WatcherType.Data:
+        return this.data.has(path, watcher);
+      case WatcherType.Any:
+        return this.child.has(path, watcher) || this.data.has(path, watcher);
+      default:
+        return false;
+    }
+  }
+
+  /** removeWatches: removes and reports whether anything was there. */
+  remove(path: string, type: number, watcher: WatcherId): boolean {
+    switch (type) {
+      case WatcherType.Children:
+        return this.child.remove(path, watcher);
+      case WatcherType.Data:
+        return this.data.remove(path, watcher);
+      case WatcherType.Any: {
+        const removedChild = this.child.remove(path, watcher);
+        const removedData = this.data.remove(path, watcher);
+        return removedChild || removedData;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Forgets every watch of a closed connection. */
+  removeWatcher(watcher: WatcherId): void {
+    this.data.removeWatcher(watcher);
+    this.child.removeWatcher(watcher);
+  }
+
+  /** Total watches (`wchs`), counting each (path, watcher) pair per table. */
+  get watchCount(): number {
+    return this.data.size + this.child.size;
+  }
+
+  /** Paths watched by each watcher (`wchc`). */
+  pathsByWatcher(): Map<WatcherId, Set<string>> {
+    const out = new Map<WatcherId, Set<string>>();
+    for (const table of [this.data, this.child]) {
+      for (const [watcher, paths] of table.byWatcher) {
+        let set = out.get(watcher);
+        if (set === undefined) out.set(watcher, (set = new Set()));
+        for (const p of paths) set.add(p);
+      }
+    }
+    return out;
+  }
+
+  /** Watchers of each path (`wchp`). */
+  watchersByPath(): Map<string, Set<WatcherId>> {
+    const out = new Map<string, Set<WatcherId>>();
+    for (const table of [this.data, this.child]) {
+      for (const [path, watchers] of table.byPath) {
+        let set = out.get(path);
+        if (set === undefined) out.set(path, (set = new Set()));
+        for (const w of watchers.keys()) set.add(w);
+      }
+    }
+    return out;
+  }
+}

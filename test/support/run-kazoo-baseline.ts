@@ -1,0 +1,41 @@
+/**
+ * Records the kazoo baseline: runs kazoo's suite against a fresh real ZooKeeper 3.8 standalone
+ * (super:test, every 4lw allowed) and writes the per-test outcomes to test/compat/kazoo_expected.json.
+ *
+ *   node dist/test/support/run-kazoo-baseline.js [--out FILE] [--raw FILE] [pytest args...]
+ */
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runKazooSuite } from '../compat/kazoo-runner.js';
+import { startReferenceZooKeeper } from './zk-reference.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const args = process.argv.slice(2);
+function option(name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const value = args[i + 1] ?? fallback;
+  args.splice(i, 2);
+  return value;
+}
+const out = option('--out', join(root, 'test', 'compat', 'kazoo_expected.json'));
+const rawOut = option('--raw', '');
+
+const zk = await startReferenceZooKeeper();
+const stopOnSignal = () => void zk.stop().finally(() => process.exit(130));
+process.once('SIGINT', stopOnSignal);
+process.once('SIGTERM', stopOnSignal);
+try {
+  const started = Date.now();
+  const result = await runKazooSuite(`${zk.host}:${zk.port}`, { extraArgs: args });
+  const { passed, failed, skipped } = result;
+  await writeFile(out, JSON.stringify({ passed, failed, skipped }, null, 2) + '\n');
+  if (rawOut) await writeFile(rawOut, result.raw);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.log(`kazoo vs ZooKeeper 3.8.0: ${passed.length} passed, ${failed.length} failed, ${skipped.length} skipped in ${seconds} s` +
+    (result.timedOut ? ' (TIMED OUT)' : ''));
+  for (const id of failed) console.log(`  failed: ${id}`);
+} finally {
+  await zk.stop();
+}
