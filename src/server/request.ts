@@ -21,6 +21,12 @@ export type PathWatchRequest = {
   op: typeof OpCode.exists | typeof OpCode.getData | typeof OpCode.getChildren | typeof OpCode.getChildren2;
   path: string; watch: boolean;
 };
+/** setWatches and setWatches2 (the first with no persistent lists). */
+export type SetWatchesRequest = {
+  op: typeof OpCode.setWatches | typeof OpCode.setWatches2; relativeZxid: bigint;
+  dataWatches: string[]; existWatches: string[]; childWatches: string[];
+  persistentWatches: string[]; persistentRecursiveWatches: string[];
+};
 /** A write that can stand alone or inside a multi. */
 export type WriteOp = CreateRequest | DeleteRequest | SetDataRequest | CheckRequest;
 /** A read inside a multiRead. */
@@ -35,11 +41,7 @@ export type Request =
   | { op: typeof OpCode.getACL | typeof OpCode.sync | typeof OpCode.getAllChildrenNumber | typeof OpCode.getEphemerals; path: string }
   | { op: typeof OpCode.checkWatches | typeof OpCode.removeWatches; path: string; type: number }
   | { op: typeof OpCode.addWatch; path: string; mode: number }
-  | {
-      op: typeof OpCode.setWatches | typeof OpCode.setWatches2; relativeZxid: bigint;
-      dataWatches: string[]; existWatches: string[]; childWatches: string[];
-      persistentWatches: string[]; persistentRecursiveWatches: string[];
-    }
+  | SetWatchesRequest
   | { op: typeof OpCode.reconfig }
   | { op: typeof OpCode.ping | typeof OpCode.closeSession | typeof OpCode.whoAmI };
 

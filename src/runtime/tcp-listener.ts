@@ -1,0 +1,75 @@
+/** node:net adapter: accepts client sockets and feeds them to ClientConnections. */
+import net from 'node:net';
+import { ClientConnection, type ConnectionOptions, type SocketPort } from '../server/connection.js';
+import type { ZkServer } from '../server/zk-server.js';
+
+function socketPort(socket: net.Socket): SocketPort {
+  const remoteAddress = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const remotePort = socket.remotePort ?? 0;
+  return {
+    remoteAddress,
+    remotePort,
+    write: (data) => void socket.write(data),
+    get pendingWriteBytes() {
+      return socket.writableLength;
+    },
+    end: () => {
+      socket.end();
+      // A peer that never reads must not keep the socket (and its buffers) forever.
+      setTimeout(() => socket.destroy(), 2000).unref();
+    },
+    destroy: () => socket.destroy(),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+  };
+}
+
+export interface ListenerOptions extends ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Concurrent connections per remote address; 0 means no limit (maxClientCnxns). */
+  readonly maxClientCnxns: number;
+}
+
+/** Listens for clients; resolves once bound. */
+export async function listen(server: ZkServer, options: ListenerOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const perAddress = new Map<string, number>();
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer({ noDelay: true }, (socket) => {
+    const port = socketPort(socket);
+    const count = perAddress.get(port.remoteAddress) ?? 0;
+    if (options.maxClientCnxns > 0 && count >= options.maxClientCnxns) {
+      options.log(`Too many connections from /${port.remoteAddress} - max is ${options.maxClientCnxns}`);
+      socket.destroy();
+      return;
+    }
+    perAddress.set(port.remoteAddress, count + 1);
+    sockets.add(socket);
+    const connection = new ClientConnection(port, server, options);
+    socket.on('data', (chunk: Buffer) => connection.onData(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      sockets.delete(socket);
+      const left = (perAddress.get(port.remoteAddress) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(port.remoteAddress);
+      else perAddress.set(port.remoteAddress, left);
+      connection.onClosed();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(options.port, options.host, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  });
+  const address = tcp.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        tcp.close(() => resolve());
+      }),
+  };
+}

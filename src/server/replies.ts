@@ -1,0 +1,46 @@
+/** Encodes what the server sends: reply frames, watch notifications and connect responses. */
+import { JuteWriter } from '../jute/writer.js';
+import type { Codec } from '../jute/schema.js';
+import { KeeperState } from '../proto/defs.js';
+import { Xid } from '../proto/op-code.js';
+import { ConnectResponse, ReplyHeader, WatcherEvent } from '../proto/records.js';
+
+/** A reply body: the record codec and its value. */
+export interface ReplyBody<T = unknown> {
+  readonly codec: Codec<T>;
+  readonly value: T;
+}
+
+export function body<T>(codec: Codec<T>, value: T): ReplyBody {
+  return { codec: codec as Codec<unknown>, value };
+}
+
+/** ReplyHeader plus the body; ZooKeeper sends no body when err != 0. */
+export function replyFrame(xid: number, zxid: bigint, err: number, reply?: ReplyBody): Buffer {
+  const w = new JuteWriter(reply === undefined ? 20 : 128);
+  w.writeInt(0);
+  ReplyHeader.write(w, { xid, zxid, err });
+  if (reply !== undefined && err === 0) reply.codec.write(w, reply.value);
+  w.patchInt(0, w.length - 4);
+  return w.toBuffer();
+}
+
+/** A watch notification: xid -1, zxid -1 (as ZooKeeper 3.8), state SyncConnected. */
+export function notificationFrame(type: number, path: string): Buffer {
+  const w = new JuteWriter(32 + path.length * 3);
+  w.writeInt(0);
+  ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
+  WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
+  w.patchInt(0, w.length - 4);
+  return w.toBuffer();
+}
+
+/** ConnectResponse; the readOnly byte only when the client sent one. */
+export function connectResponseFrame(timeOut: number, sessionId: bigint, passwd: Buffer, withReadOnly: boolean, readOnly = false): Buffer {
+  const w = new JuteWriter(48);
+  w.writeInt(0);
+  ConnectResponse.write(w, { protocolVersion: 0, timeOut, sessionId, passwd });
+  if (withReadOnly) w.writeBool(readOnly);
+  w.patchInt(0, w.length - 4);
+  return w.toBuffer();
+}
