@@ -11,6 +11,8 @@ export const limits = {
   vectorCountMax: 1 << 20,
   /** Requests one connection may have in flight before the server stops reading from it. */
   connectionOutstandingMax: 1000,
+  /** Txns logged but not yet durable, across all connections, before the server stops reading new requests. */
+  uncommittedTxnsMax: 20_000,
   /** Bytes of replies queued to one slow connection before the server stops reading its requests. */
   connectionOutboundBytesMax: 8 * 1024 * 1024,
   /** A connection must complete its handshake within this many milliseconds or be closed. */

@@ -107,6 +107,8 @@ export class ZkServer {
   private readonly uncommitted: Array<{ entry: TxnEntry; origin: TxnOrigin }> = [];
   private uncommittedHead = 0;
   private readonly pendingContainerDeletes = new Set<string>();
+  /** Connections paused because too many txns wait for the disk (global backpressure). */
+  private readonly throttled = new Set<Connected>();
   private lastZxid: bigint;
   private log: DurableLog | undefined;
 
@@ -209,6 +211,7 @@ export class ZkServer {
     const connection = this.connections.get(link.id);
     if (connection === undefined) return;
     connection.closed = true;
+    this.throttled.delete(connection);
     this.connections.delete(link.id);
     this.watches.removeWatcher(link.id);
     if (this.bySession.get(connection.sessionId) === connection) this.bySession.delete(connection.sessionId);
@@ -262,9 +265,11 @@ export class ZkServer {
     } else if (isWrite(header.type)) {
       this.submitWrite(connection, pending, request);
     }
-    if (connection.queue.length >= limits.connectionOutstandingMax && !connection.paused) {
+    const overloaded = this.uncommitted.length - this.uncommittedHead >= limits.uncommittedTxnsMax;
+    if ((connection.queue.length >= limits.connectionOutstandingMax || overloaded) && !connection.paused) {
       connection.paused = true;
       connection.link.pause();
+      if (overloaded) this.throttled.add(connection);
     }
     this.drain(connection);
   }
@@ -278,7 +283,7 @@ export class ZkServer {
       if (!(e instanceof JuteError)) throw e;
     }
     if (ids === null) {
-      connection.link.send(replyFrame(Xid.auth, 0n, ErrorCode.AUTHFAILED));
+      connection.link.send(replyFrame(xid, 0n, ErrorCode.AUTHFAILED));
       this.closeConnection(connection, 'authentication failed');
       return;
     }
@@ -333,7 +338,7 @@ export class ZkServer {
         return;
       }
     }
-    if (connection.paused && connection.queue.length < limits.connectionOutstandingMax / 2) {
+    if (connection.paused && !this.throttled.has(connection) && connection.queue.length < limits.connectionOutstandingMax / 2) {
       connection.paused = false;
       connection.link.resume();
     }
@@ -354,6 +359,11 @@ export class ZkServer {
   }
 
   private runRead(connection: Connected, pending: Pending, request: Request): void {
+    if (!this.sessions.isActive(connection.sessionId)) {
+      // ZooKeeper's prep checks the session for reads too: a closing session answers SESSIONEXPIRED.
+      pending.reply = replyFrame(pending.xid, this.tree.lastProcessedZxid, ErrorCode.SESSIONEXPIRED);
+      return;
+    }
     if (request.op === OpCode.ping) {
       pending.reply = replyFrame(Xid.ping, this.tree.lastProcessedZxid, 0);
       return;
@@ -378,6 +388,13 @@ export class ZkServer {
     if (this.uncommittedHead > 4096 && this.uncommittedHead * 2 > this.uncommitted.length) {
       this.uncommitted.splice(0, this.uncommittedHead);
       this.uncommittedHead = 0;
+    }
+    if (this.throttled.size > 0 && this.uncommitted.length - this.uncommittedHead < limits.uncommittedTxnsMax / 2) {
+      for (const connection of this.throttled) {
+        this.throttled.delete(connection);
+        connection.paused = false;
+        if (!connection.closed) connection.link.resume();
+      }
     }
   }
 

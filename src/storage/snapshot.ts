@@ -1,0 +1,345 @@
+/**
+ * Snapshots in ZooKeeper 3.8's format (FileSnap, SerializeUtils, DataTree.serialize):
+ *
+ *   Snapshot := FileHeader{int 'ZKSN', int 2, long -1}
+ *               int sessionCount | (long sessionId, int timeoutMs)*
+ *               int aclCount | (long aclRef, vector<ACL>)*
+ *               (ustring path, buffer data, long aclRef, StatPersisted)*   -- parents first, root is ""
+ *               ustring "/"                                                -- end of nodes
+ *               long Adler32(every byte before) | ustring "/"              -- the seal
+ *               [long digestZxid, int digestVersion, long digest | seal]   -- 3.6+ with digests on
+ *               [long lastProcessedZxid | seal]                            -- 3.9 with that option on
+ *
+ * Each seal's checksum covers every byte of the file before it, earlier seals included. We write
+ * the 3.8 layout with an empty digest (zxid 0), which ZooKeeper reads as "no digest to compare".
+ * The file is named after the zxid of the tree it holds: `snapshot.<hex zxid>`.
+ */
+import { assert } from '../util/assert.js';
+import { JuteReader, JuteError } from '../jute/reader.js';
+import { JuteWriter } from '../jute/writer.js';
+import type { Acl, StatPersisted } from '../proto/data.js';
+import { readAcl, readStatPersisted, writeAclList, writeStatPersisted } from '../proto/data.js';
+import type { FileSystem, AppendFile } from '../ports/file-system.js';
+import type { DataTree, TreeSnapshotView } from '../tree/data-tree.js';
+import type { AclEntry } from '../tree/acl-cache.js';
+import { parentOf } from '../tree/path.js';
+import { adler32, ADLER32_INITIAL } from './adler32.js';
+import { CorruptSnapshotError } from './errors.js';
+import {
+  SNAPSHOT_PREFIX, joinPath, parseDataFileName, snapshotFileName, snapshotTempFileName, sortDataFiles, versionDir,
+  type DataFileName,
+} from './file-names.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, encodeFileHeader } from './log-format.js';
+
+/** The dbid ZooKeeper writes into snapshot headers. */
+export const SNAPSHOT_DBID = -1n;
+/** Bytes buffered before they are appended to the snapshot file. */
+export const SNAPSHOT_WRITE_CHUNK_BYTES = 1024 * 1024;
+/** Largest data or string field read from a snapshot (ZooKeeper may run with a raised jute.maxbuffer). */
+export const SNAPSHOT_FIELD_BYTES_MAX = 1024 * 1024 * 1024;
+/** The digest version ZooKeeper 3.8 writes (DigestCalculator.DIGEST_VERSION). */
+const DIGEST_VERSION = 2;
+/** A 3.9 lastProcessedZxid section: long + seal (long + ustring "/"). */
+const LAST_ZXID_SECTION_BYTES = 8 + 8 + 5;
+/** ZooKeeper's ref for world:anyone:cdrwa on nodes it made itself. */
+const OPEN_ACL_REF = -1n;
+const OPEN_ACL: readonly Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const END_OF_NODES = '/';
+const SEAL_PATH = '/';
+const EMPTY = Buffer.alloc(0);
+
+export interface SnapshotSession {
+  readonly id: bigint;
+  readonly timeoutMs: number;
+}
+
+export interface WriteSnapshotOptions {
+  /** Nodes serialised between two `yieldFn` calls (limits.snapshotNodesPerSlice in the server). */
+  readonly yieldEvery: number;
+  /** Lets the event loop serve clients; the tree may change meanwhile (the view is copy-on-write). */
+  readonly yieldFn: () => Promise<void>;
+}
+
+export interface WrittenSnapshot {
+  readonly path: string;
+  readonly zxid: bigint;
+  readonly nodes: number;
+  readonly bytes: number;
+}
+
+/** What a snapshot holds besides the nodes it loads into a tree. */
+export interface LoadedSnapshot {
+  /** The zxid in the file's name: every txn up to it is in the tree. */
+  readonly zxid: bigint;
+  readonly sessions: Map<bigint, number>;
+}
+
+/** The snapshot directory's snapshot files (any suffix), newest first. */
+export async function listSnapshots(fs: FileSystem, dataDir: string): Promise<DataFileName[]> {
+  const names = await fs.list(versionDir(dataDir));
+  return sortDataFiles(names, SNAPSHOT_PREFIX).reverse();
+}
+
+/** Appends to a file through a buffer while keeping the running Adler32 of everything written. */
+class ChecksummedSink {
+  readonly writer = new JuteWriter(64 * 1024);
+  checksum = ADLER32_INITIAL;
+  bytes = 0;
+
+  constructor(private readonly file: AppendFile) {}
+
+  async flushIfLarge(): Promise<void> {
+    if (this.writer.length >= SNAPSHOT_WRITE_CHUNK_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.writer.length === 0) return;
+    const chunk = this.writer.toBuffer();
+    this.writer.reset();
+    this.checksum = adler32(chunk, this.checksum);
+    this.bytes += chunk.length;
+    await this.file.append(chunk);
+  }
+
+  /** SnapStream.sealStream: the checksum of every byte so far, then "/". */
+  async seal(): Promise<void> {
+    await this.flush();
+    this.writer.writeLong(BigInt(this.checksum)).writeString(SEAL_PATH);
+  }
+}
+
+/**
+ * Writes `view` and `sessions` to `<dataDir>/version-2/snapshot.<hex view.zxid>`: a temp file,
+ * synced, then renamed over the final name and the directory synced, so the snapshot is either
+ * absent or whole. Calls `yieldFn` every `yieldEvery` nodes. ALWAYS calls `view.end()`, also on
+ * failure. The snapshot is durable when the returned promise resolves.
+ */
+export async function writeSnapshot(
+  fs: FileSystem, dataDir: string, view: TreeSnapshotView, sessions: ReadonlyArray<SnapshotSession>,
+  options: WriteSnapshotOptions,
+): Promise<WrittenSnapshot> {
+  try {
+    assert(options.yieldEvery >= 1, 'yieldEvery must be at least 1');
+    const dir = versionDir(dataDir);
+    await fs.mkdirp(dir);
+    const tempPath = joinPath(dir, snapshotTempFileName(view.zxid));
+    const path = joinPath(dir, snapshotFileName(view.zxid));
+    if (await fs.exists(tempPath)) await fs.remove(tempPath);
+    const file = await fs.openAppend(tempPath);
+    const written = await writeToFile(file, view, sessions, options);
+    await fs.rename(tempPath, path);
+    await fs.syncDir(dir);
+    return { path, zxid: view.zxid, ...written };
+  } finally {
+    view.end();
+  }
+}
+
+async function writeToFile(
+  file: AppendFile, view: TreeSnapshotView, sessions: ReadonlyArray<SnapshotSession>, options: WriteSnapshotOptions,
+): Promise<{ nodes: number; bytes: number }> {
+  try {
+    const sink = new ChecksummedSink(file);
+    writeHeadSections(sink.writer, view, sessions);
+    const nodes = await writeNodes(sink, view, options);
+    sink.writer.writeString(END_OF_NODES);
+    await sink.seal();
+    sink.writer.writeLong(0n).writeInt(DIGEST_VERSION).writeLong(0n);
+    await sink.seal();
+    await sink.flush();
+    await file.sync();
+    await file.close();
+    return { nodes, bytes: sink.bytes };
+  } catch (error) {
+    await file.close().catch((closeError: unknown) => {
+      throw new AggregateError([error, closeError], 'snapshot write failed, and so did closing its file');
+    });
+    throw error;
+  }
+}
+
+function writeHeadSections(w: JuteWriter, view: TreeSnapshotView, sessions: ReadonlyArray<SnapshotSession>): void {
+  w.writeRaw(encodeFileHeader(SNAP_MAGIC, SNAPSHOT_DBID));
+  w.writeInt(sessions.length);
+  for (const session of sessions) w.writeLong(session.id).writeInt(session.timeoutMs);
+  w.writeInt(view.acls.length);
+  for (const entry of view.acls) {
+    w.writeLong(entry.ref);
+    writeAclList(w, entry.acl);
+  }
+}
+
+async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options: WriteSnapshotOptions): Promise<number> {
+  const refs = new Set(view.acls.map((entry) => entry.ref));
+  let nodes = 0;
+  for (let item = view.next(); item !== undefined; item = view.next()) {
+    const { path, node } = item;
+    assert(refs.has(node.acl.ref), `snapshot node ${path} uses ACL ref ${node.acl.ref} missing from the view`);
+    sink.writer.writeString(path === '/' ? '' : path).writeBuffer(node.data).writeLong(node.acl.ref);
+    writeStatPersisted(sink.writer, node.statPersisted());
+    nodes++;
+    if (nodes % options.yieldEvery === 0) {
+      await sink.flushIfLarge();
+      await options.yieldFn();
+    }
+  }
+  return nodes;
+}
+
+// ---- reading ----
+
+interface SnapshotNode {
+  readonly path: string;
+  readonly data: Buffer;
+  readonly aclRef: bigint;
+  readonly stat: StatPersisted;
+}
+
+interface ParsedSnapshot {
+  readonly sessions: Map<bigint, number>;
+  readonly acls: Map<bigint, Acl[]>;
+  readonly nodes: number;
+}
+
+/**
+ * Loads the snapshot at `path` into `tree`, which must be FRESH (as constructed). The whole file
+ * is validated (header, structure, every seal's checksum) BEFORE the tree is touched, so a
+ * CorruptSnapshotError leaves the tree as it was. Sets `tree.lastProcessedZxid` to the zxid.
+ */
+export async function loadSnapshot(fs: FileSystem, path: string, tree: DataTree): Promise<LoadedSnapshot> {
+  const name = path.substring(path.lastIndexOf('/') + 1);
+  const parsedName = parseDataFileName(name, SNAPSHOT_PREFIX);
+  if (parsedName === undefined) throw new CorruptSnapshotError(path, 'file name carries no zxid');
+  if (parsedName.suffix !== '') throw new CorruptSnapshotError(path, `unsupported snapshot kind .${parsedName.suffix}`);
+  const bytes = await fs.readFile(path);
+  const parsed = parseSnapshot(bytes, path, undefined);
+  loadNodes(bytes, path, parsed, tree);
+  tree.lastProcessedZxid = parsedName.zxid;
+  return { zxid: parsedName.zxid, sessions: parsed.sessions };
+}
+
+/** Checks a snapshot file without loading it: undefined when valid, else why not. */
+export async function snapshotProblem(fs: FileSystem, path: string): Promise<string | undefined> {
+  try {
+    const name = path.substring(path.lastIndexOf('/') + 1);
+    const parsedName = parseDataFileName(name, SNAPSHOT_PREFIX);
+    if (parsedName === undefined || parsedName.suffix !== '') return 'not an uncompressed snapshot name';
+    parseSnapshot(await fs.readFile(path), path, undefined);
+    return undefined;
+  } catch (error) {
+    if (error instanceof CorruptSnapshotError) return error.reason;
+    throw error;
+  }
+}
+
+function loadNodes(bytes: Buffer, path: string, parsed: ParsedSnapshot, tree: DataTree): void {
+  const entryOf = (ref: bigint): AclEntry => tree.aclCache.acquire(ref === OPEN_ACL_REF ? OPEN_ACL : parsed.acls.get(ref)!);
+  parseSnapshot(bytes, path, (node) => {
+    const nodePath = node.path === '' ? '/' : node.path;
+    if (nodePath !== '/' && tree.getNode(parentOf(nodePath)) === undefined) {
+      throw new CorruptSnapshotError(path, `node ${nodePath} comes before its parent`, true);
+    }
+    // Interned by content rather than by the file's refs: refs are private to each snapshot,
+    // and reusing them could collide with the entries a fresh tree already holds.
+    tree.loadNode(nodePath, Buffer.from(node.data), entryOf(node.aclRef), node.stat);
+  });
+}
+
+/**
+ * Without `onNode`: parses and validates the whole snapshot, seals included. With it: parses an
+ * already validated snapshot again up to the end of its nodes, passing each node to `onNode`.
+ */
+function parseSnapshot(bytes: Buffer, path: string, onNode: ((node: SnapshotNode) => void) | undefined): ParsedSnapshot {
+  const r = new JuteReader(bytes, 0, bytes.length, SNAPSHOT_FIELD_BYTES_MAX);
+  try {
+    readFileHeader(r, path);
+    const sessions = readSessions(r);
+    const acls = readAcls(r, path);
+    const nodes = readNodes(r, path, acls, onNode ?? (() => undefined));
+    if (onNode === undefined) readTrailer(r, bytes, path);
+    return { sessions, acls, nodes };
+  } catch (error) {
+    if (error instanceof JuteError) throw new CorruptSnapshotError(path, `${error.message} (at offset ${r.position})`);
+    throw error;
+  }
+}
+
+function readFileHeader(r: JuteReader, path: string): void {
+  if (r.remaining < FILE_HEADER_BYTES) throw new CorruptSnapshotError(path, 'file header cut short');
+  const magic = r.readInt();
+  if (magic !== SNAP_MAGIC) throw new CorruptSnapshotError(path, `bad magic 0x${(magic >>> 0).toString(16)}`);
+  const version = r.readInt();
+  if (version !== FORMAT_VERSION) throw new CorruptSnapshotError(path, `unsupported snapshot version ${version}`);
+  r.readLong();
+}
+
+function readSessions(r: JuteReader): Map<bigint, number> {
+  const count = r.readInt();
+  if (count < 0 || count * 12 > r.remaining) throw new JuteError(`session count ${count}`);
+  const sessions = new Map<bigint, number>();
+  for (let i = 0; i < count; i++) {
+    const id = r.readLong();
+    sessions.set(id, r.readInt());
+  }
+  return sessions;
+}
+
+function readAcls(r: JuteReader, path: string): Map<bigint, Acl[]> {
+  const count = r.readInt();
+  if (count < 0 || count * 12 > r.remaining) throw new JuteError(`ACL cache size ${count}`);
+  const acls = new Map<bigint, Acl[]>();
+  for (let i = 0; i < count; i++) {
+    const ref = r.readLong();
+    const list = r.readVector(readAcl);
+    if (list === null) throw new CorruptSnapshotError(path, `ACL ref ${ref} has a null list`);
+    acls.set(ref, list);
+  }
+  return acls;
+}
+
+function readNodes(r: JuteReader, path: string, acls: Map<bigint, Acl[]>, onNode: (node: SnapshotNode) => void): number {
+  const nodesMax = r.remaining;
+  for (let nodes = 0; nodes <= nodesMax; nodes++) {
+    const nodePath = r.readStringNonNull('node path');
+    if (nodePath === END_OF_NODES) {
+      if (nodes === 0) throw new CorruptSnapshotError(path, 'no root node');
+      return nodes;
+    }
+    if (nodes === 0 && nodePath !== '') throw new CorruptSnapshotError(path, `first node is ${nodePath}, not the root`);
+    if (nodes > 0 && !nodePath.startsWith('/')) throw new CorruptSnapshotError(path, `bad node path ${JSON.stringify(nodePath)}`);
+    const data = r.readBuffer() ?? EMPTY;
+    const aclRef = r.readLong();
+    const stat = readStatPersisted(r);
+    if (aclRef !== OPEN_ACL_REF && !acls.has(aclRef)) throw new CorruptSnapshotError(path, `node ${nodePath} uses unknown ACL ref ${aclRef}`);
+    onNode({ path: nodePath, data, aclRef, stat });
+  }
+  throw new CorruptSnapshotError(path, 'node list does not end');
+}
+
+/** The seal, then the optional digest and lastProcessedZxid sections, each with its own seal. */
+function readTrailer(r: JuteReader, bytes: Buffer, path: string): void {
+  const running = { checksum: ADLER32_INITIAL, upTo: 0 };
+  readSeal(r, bytes, path, running, 'snapshot');
+  if (r.remaining === 0) return;
+  if (r.remaining !== LAST_ZXID_SECTION_BYTES) {
+    r.readLong();
+    const digestVersion = r.readInt();
+    if (digestVersion < 2) r.readString();
+    else r.readLong();
+    readSeal(r, bytes, path, running, 'digest');
+  }
+  if (r.remaining >= LAST_ZXID_SECTION_BYTES) {
+    r.readLong();
+    readSeal(r, bytes, path, running, 'lastProcessedZxid');
+  }
+}
+
+/** SnapStream.checkSealIntegrity; `running` carries the checksum on from the previous seal. */
+function readSeal(r: JuteReader, bytes: Buffer, path: string, running: { checksum: number; upTo: number }, what: string): void {
+  running.checksum = adler32(bytes, running.checksum, running.upTo, r.position);
+  running.upTo = r.position;
+  const stored = r.readLong();
+  const sealPath = r.readString();
+  if (stored !== BigInt(running.checksum)) throw new CorruptSnapshotError(path, `${what} checksum mismatch`);
+  if (sealPath !== SEAL_PATH) throw new CorruptSnapshotError(path, `${what} seal is not "/"`);
+}
