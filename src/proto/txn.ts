@@ -14,16 +14,16 @@ import {
 
 export type CreateTxnBody = {
   type: typeof OpCode.create | typeof OpCode.create2;
-  path: string; data: Buffer; acl: Acl[]; ephemeral: boolean; parentCVersion: number;
+  path: string; data: Buffer | null; acl: Acl[]; ephemeral: boolean; parentCVersion: number;
 };
 export type CreateTtlTxnBody = {
-  type: typeof OpCode.createTTL; path: string; data: Buffer; acl: Acl[]; parentCVersion: number; ttl: bigint;
+  type: typeof OpCode.createTTL; path: string; data: Buffer | null; acl: Acl[]; parentCVersion: number; ttl: bigint;
 };
 export type CreateContainerTxnBody = {
-  type: typeof OpCode.createContainer; path: string; data: Buffer; acl: Acl[]; parentCVersion: number;
+  type: typeof OpCode.createContainer; path: string; data: Buffer | null; acl: Acl[]; parentCVersion: number;
 };
 export type DeleteTxnBody = { type: typeof OpCode.delete | typeof OpCode.deleteContainer; path: string };
-export type SetDataTxnBody = { type: typeof OpCode.setData; path: string; data: Buffer; version: number };
+export type SetDataTxnBody = { type: typeof OpCode.setData; path: string; data: Buffer | null; version: number };
 export type SetAclTxnBody = { type: typeof OpCode.setACL; path: string; acl: Acl[]; version: number };
 export type CheckTxnBody = { type: typeof OpCode.check; path: string; version: number };
 export type CreateSessionTxnBody = { type: typeof OpCode.createSession; timeOut: number };
@@ -45,6 +45,11 @@ export interface TxnEntry {
 }
 
 const empty = Buffer.alloc(0);
+
+/** Data kept by the tree must not pin the buffer it was read from. */
+function copy(data: Buffer | null): Buffer | null {
+  return data === null ? null : Buffer.from(data);
+}
 
 function writeBody(w: JuteWriter, body: TxnBody): void {
   switch (body.type) {
@@ -97,22 +102,22 @@ function readBody(type: number, r: JuteReader): TxnBody {
     case OpCode.create:
     case OpCode.create2: {
       const t = CreateTxn.read(r);
-      return { type, path: t.path ?? '', data: t.data ?? empty, acl: t.acl ?? [], ephemeral: t.ephemeral, parentCVersion: t.parentCVersion };
+      return { type, path: t.path ?? '', data: copy(t.data), acl: t.acl ?? [], ephemeral: t.ephemeral, parentCVersion: t.parentCVersion };
     }
     case OpCode.createTTL: {
       const t = CreateTTLTxn.read(r);
-      return { type, path: t.path ?? '', data: t.data ?? empty, acl: t.acl ?? [], parentCVersion: t.parentCVersion, ttl: t.ttl };
+      return { type, path: t.path ?? '', data: copy(t.data), acl: t.acl ?? [], parentCVersion: t.parentCVersion, ttl: t.ttl };
     }
     case OpCode.createContainer: {
       const t = CreateContainerTxn.read(r);
-      return { type, path: t.path ?? '', data: t.data ?? empty, acl: t.acl ?? [], parentCVersion: t.parentCVersion };
+      return { type, path: t.path ?? '', data: copy(t.data), acl: t.acl ?? [], parentCVersion: t.parentCVersion };
     }
     case OpCode.delete:
     case OpCode.deleteContainer:
       return { type, path: DeleteTxn.read(r).path ?? '' };
     case OpCode.setData: {
       const t = SetDataTxn.read(r);
-      return { type, path: t.path ?? '', data: t.data ?? empty, version: t.version };
+      return { type, path: t.path ?? '', data: copy(t.data), version: t.version };
     }
     case OpCode.setACL: {
       const t = SetACLTxn.read(r);

@@ -55,7 +55,7 @@ export class Reads {
     return node;
   }
 
-  private getData(op: { path: string; watch: boolean }, context: ReadContext): { data: Buffer; stat: ReturnType<Znode['stat']> } {
+  private getData(op: { path: string; watch: boolean }, context: ReadContext): { data: Buffer | null; stat: ReturnType<Znode['stat']> } {
     const node = this.node(op.path, Perms.READ, context);
     if (op.watch) this.watches.addDataWatch(op.path, context.watcher);
     return { data: node.data, stat: node.stat() };

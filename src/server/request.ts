@@ -5,16 +5,20 @@
 import { JuteReader, JuteError } from '../jute/reader.js';
 import type { Acl } from '../proto/data.js';
 import { OpCode } from '../proto/op-code.js';
+import { CreateFlags } from '../proto/defs.js';
 import * as R from '../proto/records.js';
 
-const EMPTY = Buffer.alloc(0);
+/** Data the tree keeps must not pin the socket chunk it arrived in. */
+function copy(data: Buffer | null): Buffer | null {
+  return data === null ? null : Buffer.from(data);
+}
 
 export type CreateRequest = {
   op: typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer | typeof OpCode.createTTL;
-  path: string; data: Buffer; acl: Acl[] | null; flags: number; ttl: bigint;
+  path: string; data: Buffer | null; acl: Acl[] | null; flags: number; ttl: bigint;
 };
 export type DeleteRequest = { op: typeof OpCode.delete; path: string; version: number };
-export type SetDataRequest = { op: typeof OpCode.setData; path: string; data: Buffer; version: number };
+export type SetDataRequest = { op: typeof OpCode.setData; path: string; data: Buffer | null; version: number };
 export type SetAclRequest = { op: typeof OpCode.setACL; path: string; acl: Acl[] | null; version: number };
 export type CheckRequest = { op: typeof OpCode.check; path: string; version: number };
 export type PathWatchRequest = {
@@ -86,10 +90,10 @@ const str = (value: string | null): string => value ?? '';
 function decodeCreate(op: CreateRequest['op'], r: JuteReader): CreateRequest {
   if (op === OpCode.createTTL) {
     const c = R.CreateTTLRequest.read(r);
-    return { op, path: str(c.path), data: c.data ?? EMPTY, acl: c.acl, flags: c.flags, ttl: c.ttl };
+    return { op, path: str(c.path), data: copy(c.data), acl: c.acl, flags: c.flags, ttl: c.ttl };
   }
   const c = R.CreateRequest.read(r);
-  return { op, path: str(c.path), data: c.data ?? EMPTY, acl: c.acl, flags: c.flags, ttl: -1n };
+  return { op, path: str(c.path), data: copy(c.data), acl: c.acl, flags: c.flags, ttl: -1n };
 }
 
 /** One op of a multi or multiRead: MultiHeader then the op's record; null at the end marker. */
@@ -98,7 +102,12 @@ function decodeMultiOp(r: JuteReader): { type: number; request: WriteOp | ReadOp
   if (header.done) return null;
   switch (header.type) {
     case OpCode.create:
-    case OpCode.create2:
+    case OpCode.create2: {
+      // As MultiOperationRecord does: a create's kind comes from its flags (create2 becomes create).
+      const request = decodeCreate(OpCode.create, r);
+      if (request.flags === CreateFlags.CONTAINER) request.op = OpCode.createContainer;
+      return { type: request.op, request };
+    }
     case OpCode.createContainer:
     case OpCode.createTTL:
       return { type: header.type, request: decodeCreate(header.type, r) };
@@ -108,7 +117,7 @@ function decodeMultiOp(r: JuteReader): { type: number; request: WriteOp | ReadOp
     }
     case OpCode.setData: {
       const s = R.SetDataRequest.read(r);
-      return { type: header.type, request: { op: header.type, path: str(s.path), data: s.data ?? EMPTY, version: s.version } };
+      return { type: header.type, request: { op: header.type, path: str(s.path), data: copy(s.data), version: s.version } };
     }
     case OpCode.check: {
       const c = R.CheckVersionRequest.read(r);
@@ -151,7 +160,7 @@ export function decodeRequest(op: number, r: JuteReader): Request {
     }
     case OpCode.setData: {
       const s = R.SetDataRequest.read(r);
-      return { op, path: str(s.path), data: s.data ?? EMPTY, version: s.version };
+      return { op, path: str(s.path), data: copy(s.data), version: s.version };
     }
     case OpCode.setACL: {
       const s = R.SetACLRequest.read(r);

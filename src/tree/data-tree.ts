@@ -207,7 +207,7 @@ export class DataTree {
   }
 
   private createNode(
-    path: string, data: Buffer, acl: readonly Acl[], ephemeralOwner: bigint,
+    path: string, data: Buffer | null, acl: readonly Acl[], ephemeralOwner: bigint,
     parentCVersion: number, zxid: bigint, time: bigint,
   ): Stat {
     const parentPath = parentOf(path);
@@ -225,7 +225,7 @@ export class DataTree {
     const node = new Znode(data, this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
     parent.children.add(name);
     this.nodes.set(path, node);
-    this.dataSize += path.length + data.length;
+    this.dataSize += path.length + (data?.length ?? 0);
     this.trackOwner(path, ephemeralOwner);
     this.triggers.push({ path, type: EventType.NodeCreated }, { path: parentPath, type: EventType.NodeChildrenChanged });
     return node.stat();
@@ -279,16 +279,16 @@ export class DataTree {
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.nodes.delete(path);
     this.aclCache.release(node.acl);
-    this.dataSize -= path.length + node.data.length;
+    this.dataSize -= path.length + node.dataLength;
     this.untrackOwner(path, node.ephemeralOwner);
     this.triggers.push({ path, type: EventType.NodeDeleted }, { path: parentPath, type: EventType.NodeChildrenChanged });
   }
 
-  private setData(path: string, data: Buffer, version: number, zxid: bigint, time: bigint): Stat {
+  private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
     this.preserve(path, node);
-    this.dataSize += data.length - node.data.length;
+    this.dataSize += (data?.length ?? 0) - node.dataLength;
     node.data = data;
     node.mtime = time;
     node.mzxid = zxid;
@@ -371,7 +371,7 @@ export class DataTree {
   }
 
   /** Adds a node read from a snapshot; call `finishLoad` after the last one. */
-  loadNode(path: string, data: Buffer, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
+  loadNode(path: string, data: Buffer | null, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
     const node = new Znode(data, acl, stat.czxid, stat.mzxid, stat.ctime, stat.mtime, stat.version, stat.cversion, stat.aversion, stat.ephemeralOwner, stat.pzxid);
     const existing = this.nodes.get(path);
     if (existing !== undefined) this.aclCache.release(existing.acl);
@@ -382,7 +382,7 @@ export class DataTree {
       if (parent === undefined) throw new Error(`snapshot node ${path} has no parent`);
       parent.children.add(nameOf(path));
     }
-    this.dataSize += (existing === undefined ? path.length : -existing.data.length) + data.length;
+    this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + (data?.length ?? 0);
     this.trackOwner(path, stat.ephemeralOwner);
   }
 }

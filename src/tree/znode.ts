@@ -1,10 +1,11 @@
 import type { Stat, StatPersisted } from '../proto/data.js';
 import type { AclEntry } from './acl-cache.js';
+import { ephemeralKindOf } from '../proto/defs.js';
 
 /** One znode: its data, its shared ACL entry, the persisted Stat fields and its children's names. */
 export class Znode {
   constructor(
-    public data: Buffer,
+    public data: Buffer | null,
     public acl: AclEntry,
     public czxid: bigint,
     public mzxid: bigint,
@@ -18,19 +19,28 @@ export class Znode {
     public children: Set<string> = new Set(),
   ) {}
 
-  /** The eleven-field Stat clients see. */
+  get dataLength(): number {
+    return this.data === null ? 0 : this.data.length;
+  }
+
+  /**
+   * The eleven-field Stat clients see (DataNode.copyStat). The stored cversion counts child
+   * creates; clients see creates plus deletes (2 * creates - children). Containers and TTL
+   * nodes show ephemeralOwner 0.
+   */
   stat(): Stat {
+    const numChildren = this.children.size;
     return {
       czxid: this.czxid,
       mzxid: this.mzxid,
       ctime: this.ctime,
       mtime: this.mtime,
       version: this.version,
-      cversion: this.cversion,
+      cversion: (this.cversion * 2 - numChildren) | 0,
       aversion: this.aversion,
-      ephemeralOwner: this.ephemeralOwner,
-      dataLength: this.data.length,
-      numChildren: this.children.size,
+      ephemeralOwner: ephemeralKindOf(this.ephemeralOwner) === 'normal' ? this.ephemeralOwner : 0n,
+      dataLength: this.dataLength,
+      numChildren,
       pzxid: this.pzxid,
     };
   }

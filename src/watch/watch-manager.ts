@@ -1,6 +1,6 @@
 /**
- * Watch registry, as ZooKeeper 3.8 keeps it: a data table (getData, exists, persistent and
- * persistent-recursive watches) and a child table (getChildren and persistent watches), each
+ * Watch registry, as ZooKeeper 3.8 keeps it: a data table (getData, exists and addWatch watches)
+ * and a child table (getChildren and addWatch watches), each
  * path -> watcher -> mode. A watcher is a connection id: watches die with their connection and
  * come back through setWatches. Pure: `trigger` returns who to notify, the caller sends.
  */
@@ -101,10 +101,11 @@ export class WatchManager {
     this.child.add(path, watcher, 'standard');
   }
 
-  /** addWatch: persistent watches live in both tables, recursive ones in the data table only. */
+  /** addWatch: both modes go in both tables, as in ZooKeeper 3.8 (removeWatches sees them there). */
   addPersistentWatch(path: string, watcher: WatcherId, recursive: boolean): void {
-    this.data.add(path, watcher, recursive ? 'recursive' : 'persistent');
-    if (!recursive) this.child.add(path, watcher, 'persistent');
+    const mode = recursive ? 'recursive' : 'persistent';
+    this.data.add(path, watcher, mode);
+    this.child.add(path, watcher, mode);
   }
 
   /** Who to notify for the tree's triggers, in order; standard watches are consumed. */

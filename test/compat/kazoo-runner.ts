@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 export const KAZOO_TESTS_DIR = '/usr/lib/python3/dist-packages/kazoo/tests';
 /** Folder holding kazoo_peer_shim.py, the pytest plugin that points kazoo's harness at a running server. */
@@ -82,13 +82,16 @@ export function parseJunitXml(xml: string): Pick<KazooRunResult, 'passed' | 'fai
   return { passed: pick('passed'), failed: pick('failed'), skipped: pick('skipped') };
 }
 
-/** Fallback when pytest was killed before writing junit: the `-v` progress lines. */
-export function parseVerboseOutput(raw: string): Pick<KazooRunResult, 'passed' | 'failed' | 'skipped'> {
+/**
+ * Fallback when pytest was killed before writing junit: the `-v` progress lines. Their paths are
+ * relative to pytest's working directory, so they are re-rooted at dist-packages.
+ */
+export function parseVerboseOutput(raw: string, cwd: string): Pick<KazooRunResult, 'passed' | 'failed' | 'skipped'> {
   const outcome = new Map<string, 'passed' | 'failed' | 'skipped'>();
-  const line = /^(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b/gm;
+  const line = /^(\S+?)(::\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b/gm;
   for (let m = line.exec(raw); m !== null; m = line.exec(raw)) {
-    const id = m[1] ?? '';
-    const status = m[2] ?? '';
+    const id = relative(ROOT_DIR, resolve(cwd, m[1] ?? '')) + (m[2] ?? '');
+    const status = m[3] ?? '';
     const result = status === 'PASSED' || status === 'XPASS' ? 'passed' : status === 'SKIPPED' || status === 'XFAIL' ? 'skipped' : 'failed';
     if (outcome.get(id) !== 'failed') outcome.set(id, result);
   }
@@ -181,7 +184,7 @@ export async function runKazooSuite(hostPort: string, options: KazooRunOptions =
     process.removeListener('exit', onExit);
 
     const xml = existsSync(junitPath) ? await readFile(junitPath, 'utf8') : '';
-    const outcomes = xml.includes('<testcase') ? parseJunitXml(xml) : parseVerboseOutput(raw);
+    const outcomes = xml.includes('<testcase') ? parseJunitXml(xml) : parseVerboseOutput(raw, workDir);
     return { ...outcomes, raw, timedOut, exitCode };
   } finally {
     await rm(workDir, { recursive: true, force: true });

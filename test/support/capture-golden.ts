@@ -5,10 +5,9 @@
  *
  *   node dist/test/support/capture-golden.js [output.json]
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FrameDecoder } from '../../src/jute/frame-decoder.js';
 import { frame, type JuteWriter } from '../../src/jute/writer.js';
 import { Ids, type Acl } from '../../src/proto/data.js';
@@ -20,28 +19,8 @@ import {
   GetChildren2Request, GetChildrenRequest, GetDataRequest, GetEphemeralsRequest, MultiHeader,
   RemoveWatchesRequest, RequestHeader, SetACLRequest, SetDataRequest, SetWatches, SyncRequest,
 } from '../../src/proto/records.js';
+import { GOLDEN_SESSION_FILE, type GoldenFile, type GoldenStep, type GoldenTxnLog } from './golden.js';
 import { startReferenceZooKeeper } from './zk-reference.js';
-
-/** One exchange: the request frame (with its length prefix) and every frame that came back. */
-export interface GoldenStep {
-  name: string;
-  /** Which connection: frames of one session concatenated form its real byte stream. */
-  session: string;
-  /** 'connect', an OpCode name, or 'notification' for an unsolicited watch event. */
-  op: string;
-  request: string | null;
-  /** Reply frames as received, each with its 4-byte length prefix, concatenated. */
-  response: string;
-  /** The server closed the connection after this reply. */
-  closed: boolean;
-  notes: string;
-}
-
-export interface GoldenFile {
-  source: string;
-  capturedAt: string;
-  steps: GoldenStep[];
-}
 
 const STEP_TIMEOUT_MS = 5_000;
 /** How long to keep listening after the awaited reply, to catch frames that follow it. */
@@ -145,7 +124,11 @@ class Recorder {
   private async record(conn: Connection, name: string, op: string, req: Buffer | null, done: (f: Buffer[]) => boolean, notes: string) {
     if (req) conn.send(req);
     const frames = await conn.collect(name, done);
-    for (const f of frames) if (op !== 'connect' && f.length >= 12) this.lastZxid = f.readBigInt64BE(4) > this.lastZxid ? f.readBigInt64BE(4) : this.lastZxid;
+    for (const f of frames) {
+      if (op === 'connect' || f.length < 12) continue;
+      const zxid = f.readBigInt64BE(4);
+      if (zxid > this.lastZxid) this.lastZxid = zxid;
+    }
     this.steps.push({
       name,
       session: conn.name,
@@ -191,10 +174,10 @@ async function captureSession(port: number): Promise<GoldenStep[]> {
     await rec.op(main, 'create persistent sequential', OpCode.create, createBody('/golden/seq-', utf8('s'), CreateFlags.PERSISTENT_SEQUENTIAL), 'path gets the 10-digit parent cversion');
     await rec.op(main, 'create ephemeral sequential', OpCode.create, createBody('/golden/eseq-', null, CreateFlags.EPHEMERAL_SEQUENTIAL));
     await rec.op(main, 'create2', OpCode.create2, createBody('/golden/c2', utf8('c2data'), CreateFlags.PERSISTENT), 'Create2Response: path and stat');
-    await rec.op(main, 'createContainer', OpCode.createContainer, createBody('/golden/container', null, CreateFlags.CONTAINER), 'Create2Response; ephemeralOwner Long.MIN_VALUE');
+    await rec.op(main, 'createContainer', OpCode.createContainer, createBody('/golden/container', null, CreateFlags.CONTAINER), 'Create2Response; clients see ephemeralOwner 0 (DataNode.getClientEphemeralOwner hides container/TTL markers)');
     await rec.op(main, 'createTTL', OpCode.createTTL,
       (w) => CreateTTLRequest.write(w, { path: '/golden/ttl', data: utf8('t'), acl: [...Ids.OPEN_ACL_UNSAFE], flags: CreateFlags.PERSISTENT_WITH_TTL, ttl: 600_000n }),
-      'needs zookeeper.extendedTypesEnabled; ephemeralOwner 0xFF00000000000000|ttl');
+      'needs zookeeper.extendedTypesEnabled; the reply stat shows ephemeralOwner 0, not the stored TTL marker');
     await rec.op(main, 'getData', OpCode.getData, getData('/golden'));
     await rec.op(main, 'getData of a node created with null data', OpCode.getData, getData('/golden/nodata'));
     await rec.op(main, 'getData of a node created with empty data', OpCode.getData, getData('/golden/empty'));
@@ -221,7 +204,7 @@ async function captureSession(port: number): Promise<GoldenStep[]> {
       { type: OpCode.create2, write: createBody('/golden/m2', null, CreateFlags.PERSISTENT) },
       { type: OpCode.setData, write: setData('/golden/m1', 'mm', -1) },
       { type: OpCode.delete, write: (w) => DeleteRequest.write(w, { path: '/golden/m1', version: -1 }) },
-    ]), 'results: check, create, create2, setData, delete');
+    ]), 'results: check, create, create, setData, delete: the server re-derives a sub-op type from its flags (Op.create), so create2 answers as create with no stat');
     await rec.op(main, 'multi failure', OpCode.multi, multiBody([
       { type: OpCode.create, write: createBody('/golden/m3', null, CreateFlags.PERSISTENT) },
       { type: OpCode.check, write: (w) => CheckVersionRequest.write(w, { path: '/golden/c2', version: 99 }) },
@@ -285,19 +268,40 @@ async function captureSession(port: number): Promise<GoldenStep[]> {
   }
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const out = process.argv[2] ?? join(root, 'test', 'fixtures', 'golden', 'zk-3.8.0-session.json');
+/** Parses the (single, preallocated) txn log the reference server wrote during the session. */
+async function readTxnLog(dataDir: string): Promise<GoldenTxnLog> {
+  const dir = join(dataDir, 'version-2');
+  const logs = (await readdir(dir)).filter((name) => name.startsWith('log.'));
+  if (logs.length !== 1 || !logs[0]) throw new Error(`expected one txn log in ${dir}, found ${logs.join(', ')}`);
+  const bytes = await readFile(join(dir, logs[0]));
+  const entries: GoldenTxnLog['entries'] = [];
+  let at = 16;
+  // Preallocation pads the file with zeros: a zero length marks the end.
+  while (at + 12 <= bytes.length) {
+    const length = bytes.readInt32BE(at + 8);
+    if (length <= 0) break;
+    if (at + 12 + length + 1 > bytes.length || bytes[at + 12 + length] !== 0x42) throw new Error(`bad txn log entry at ${at}`);
+    entries.push({ crc: bytes.subarray(at, at + 8).toString('hex'), txn: bytes.subarray(at + 12, at + 12 + length).toString('hex') });
+    at += 12 + length + 1;
+  }
+  return { file: logs[0], fileHeader: bytes.subarray(0, 16).toString('hex'), entries };
+}
+
+const out = process.argv[2] ?? GOLDEN_SESSION_FILE;
 const zk = await startReferenceZooKeeper({ extendedTypes: true });
 try {
   const steps = await captureSession(zk.port);
+  // Every reply above was sent after its txn was synced, so the log is complete on disk.
+  const txnLog = await readTxnLog(zk.dataDir);
   const file: GoldenFile = {
     source: 'Apache ZooKeeper 3.8.0 (Debian zookeeper 3.8.0-11+deb12u2), standalone, extendedTypesEnabled=true; ' +
       'zxids, session ids, passwords and times are as captured',
     capturedAt: new Date().toISOString(),
     steps,
+    txnLog,
   };
   await writeFile(out, JSON.stringify(file, null, 2) + '\n');
-  console.log(`wrote ${steps.length} steps to ${out}`);
+  console.log(`wrote ${steps.length} steps and ${txnLog.entries.length} txns to ${out}`);
 } finally {
   await zk.stop();
 }

@@ -26,6 +26,11 @@ export interface ReferenceZooKeeperOptions {
   /** user:base64(sha1(user:password)); defaults to super:test. */
   superDigest?: string;
   tickTime?: number;
+  /**
+   * SASL DIGEST-MD5 as kazoo's own harness configures it: users super/super_secret and
+   * jaasuser/jaas_password, SASLAuthenticationProvider registered.
+   */
+  sasl?: boolean;
 }
 
 export interface ReferenceZooKeeper {
@@ -100,6 +105,11 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
 }
 
 async function killJvm(child: ChildProcess): Promise<void> {
+  // Never spawned (java missing): there is nothing to wait for.
+  if (child.pid === undefined) {
+    live.delete(child);
+    return;
+  }
   child.kill('SIGTERM');
   if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
     child.kill('SIGKILL');
@@ -119,12 +129,27 @@ async function startOnce(options: ReferenceZooKeeperOptions): Promise<ReferenceZ
     'admin.enableServer=false',
     '4lw.commands.whitelist=*',
     'maxClientCnxns=0',
+    ...(options.sasl ? ['authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider'] : []),
   ];
   const cfgPath = join(dataDir, 'zoo.cfg');
   await writeFile(cfgPath, config.join('\n') + '\n');
+  const jaasPath = join(dataDir, 'jaas.conf');
+  if (options.sasl) {
+    await writeFile(jaasPath, [
+      'Server {',
+      '  org.apache.zookeeper.server.auth.DigestLoginModule required',
+      '  user_super="super_secret"',
+      '  user_jaasuser="jaas_password";',
+      '};',
+      '',
+    ].join('\n'));
+  }
 
   const jvmArgs = [
     '-Xmx512m',
+    // Digest auth decodes credentials with the default charset; pin it as kazoo's harness does.
+    '-Dfile.encoding=UTF-8',
+    ...(options.sasl ? [`-Djava.security.auth.login.config=${jaasPath}`] : []),
     `-Dzookeeper.DigestAuthenticationProvider.superDigest=${options.superDigest ?? SUPER_DIGEST_TEST}`,
     // log4j is not on the classpath; skip registering its MBean.
     '-Dzookeeper.jmx.log4j.disable=true',
