@@ -23,7 +23,8 @@ export type CreateContainerTxnBody = {
   type: typeof OpCode.createContainer; path: string; data: Buffer | null; acl: Acl[]; parentCVersion: number;
 };
 export type DeleteTxnBody = { type: typeof OpCode.delete | typeof OpCode.deleteContainer; path: string };
-export type SetDataTxnBody = { type: typeof OpCode.setData; path: string; data: Buffer | null; version: number };
+/** setData, or a reconfig (logged by ZooKeeper as a SetDataTxn on /zookeeper/config). */
+export type SetDataTxnBody = { type: typeof OpCode.setData | typeof OpCode.reconfig; path: string; data: Buffer | null; version: number };
 export type SetAclTxnBody = { type: typeof OpCode.setACL; path: string; acl: Acl[]; version: number };
 export type CheckTxnBody = { type: typeof OpCode.check; path: string; version: number };
 export type CreateSessionTxnBody = { type: typeof OpCode.createSession; timeOut: number };
@@ -68,6 +69,7 @@ function writeBody(w: JuteWriter, body: TxnBody): void {
       DeleteTxn.write(w, body);
       return;
     case OpCode.setData:
+    case OpCode.reconfig:
       SetDataTxn.write(w, body);
       return;
     case OpCode.setACL:
@@ -115,7 +117,8 @@ function readBody(type: number, r: JuteReader): TxnBody {
     case OpCode.delete:
     case OpCode.deleteContainer:
       return { type, path: DeleteTxn.read(r).path ?? '' };
-    case OpCode.setData: {
+    case OpCode.setData:
+    case OpCode.reconfig: {
       const t = SetDataTxn.read(r);
       return { type, path: t.path ?? '', data: copy(t.data), version: t.version };
     }
@@ -141,7 +144,7 @@ function readBody(type: number, r: JuteReader): TxnBody {
         type,
         txns: txns.map((sub) => {
           const body = readBody(sub.type, new JuteReader(sub.data ?? empty, 0, (sub.data ?? empty).length, Infinity));
-          if (body.type === OpCode.multi || body.type === OpCode.setACL || body.type === OpCode.createSession || body.type === OpCode.closeSession) {
+          if (body.type === OpCode.multi || body.type === OpCode.setACL || body.type === OpCode.createSession || body.type === OpCode.closeSession || body.type === OpCode.reconfig) {
             throw new JuteError(`txn type ${sub.type} cannot be inside a multi`);
           }
           return body;

@@ -127,27 +127,10 @@ function checkFirstTxn(entry: TxnEntry, snapshotZxid: bigint | undefined): void 
   if (problem !== undefined) throw new RecoveryError(`txns between the snapshot and the logs are missing: ${problem}`);
 }
 
-/** FileTxnSnapLog.processTransaction: track sessions, apply, and fix up fuzzy-snapshot creates. */
+/** FileTxnSnapLog.processTransaction: track sessions, then apply (the tree fixes up fuzzy creates). */
 function replayTxn(tree: DataTree, sessions: Map<bigint, number>, entry: TxnEntry): void {
   const { header, body } = entry;
   if (body.type === OpCode.createSession) sessions.set(header.clientId, body.timeOut);
   else if (body.type === OpCode.closeSession) sessions.delete(header.clientId);
-  const { result } = tree.apply(header, body);
-  if (body.type === OpCode.create && header.type === OpCode.create) fixFuzzyCreate(tree, entry, result);
-}
-
-/**
- * ZooKeeper's snapshots are fuzzy: a node created while one was written may already be in it,
- * so replaying its create fails with NODEEXISTS. ZooKeeper (DataTree.processTxn) then still
- * moves the parent's cversion and pzxid as the create did; we do the same so that a ZooKeeper
- * data directory loads into exactly the tree ZooKeeper would have.
- */
-function fixFuzzyCreate(tree: DataTree, entry: TxnEntry, result: ApplyResult): void {
-  if (result.err !== ErrorCode.NODEEXISTS || entry.body.type !== OpCode.create) return;
-  const parent = tree.getNode(parentOf(entry.body.path));
-  if (parent === undefined) return;
-  const cversion = entry.body.parentCVersion === -1 ? parent.cversion + 1 : entry.body.parentCVersion;
-  if (cversion <= parent.cversion) return;
-  parent.cversion = cversion;
-  parent.pzxid = entry.header.zxid;
+  tree.apply(header, body);
 }

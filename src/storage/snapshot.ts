@@ -35,6 +35,8 @@ import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, encodeFileHeader } from 
 export const SNAPSHOT_DBID = -1n;
 /** Bytes buffered before they are appended to the snapshot file. */
 export const SNAPSHOT_WRITE_CHUNK_BYTES = 1024 * 1024;
+/** Nodes one snapshot may hold; a view yielding more is a programmer error (a cycle). */
+export const SNAPSHOT_NODES_MAX = 2 ** 31;
 /** Largest data or string field read from a snapshot (ZooKeeper may run with a raised jute.maxbuffer). */
 export const SNAPSHOT_FIELD_BYTES_MAX = 1024 * 1024 * 1024;
 /** The digest version ZooKeeper 3.8 writes (DigestCalculator.DIGEST_VERSION). */
@@ -46,7 +48,6 @@ const OPEN_ACL_REF = -1n;
 const OPEN_ACL: readonly Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const END_OF_NODES = '/';
 const SEAL_PATH = '/';
-const EMPTY = Buffer.alloc(0);
 
 export interface SnapshotSession {
   readonly id: bigint;
@@ -88,8 +89,9 @@ class ChecksummedSink {
 
   constructor(private readonly file: AppendFile) {}
 
-  async flushIfLarge(): Promise<void> {
-    if (this.writer.length >= SNAPSHOT_WRITE_CHUNK_BYTES) await this.flush();
+  /** Appends the buffered bytes once they reach a chunk; otherwise returns at once. */
+  flushIfLarge(): Promise<void> | undefined {
+    return this.writer.length >= SNAPSHOT_WRITE_CHUNK_BYTES ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {
@@ -174,14 +176,13 @@ async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options
   let nodes = 0;
   for (let item = view.next(); item !== undefined; item = view.next()) {
     const { path, node } = item;
+    assert(nodes < SNAPSHOT_NODES_MAX, 'snapshot view yields more nodes than SNAPSHOT_NODES_MAX');
     assert(refs.has(node.acl.ref), `snapshot node ${path} uses ACL ref ${node.acl.ref} missing from the view`);
     sink.writer.writeString(path === '/' ? '' : path).writeBuffer(node.data).writeLong(node.acl.ref);
     writeStatPersisted(sink.writer, node.statPersisted());
     nodes++;
-    if (nodes % options.yieldEvery === 0) {
-      await sink.flushIfLarge();
-      await options.yieldFn();
-    }
+    await sink.flushIfLarge();
+    if (nodes % options.yieldEvery === 0) await options.yieldFn();
   }
   return nodes;
 }
@@ -190,7 +191,8 @@ async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options
 
 interface SnapshotNode {
   readonly path: string;
-  readonly data: Buffer;
+  /** null when ZooKeeper wrote a null buffer (length -1). */
+  readonly data: Buffer | null;
   readonly aclRef: bigint;
   readonly stat: StatPersisted;
 }
@@ -241,7 +243,7 @@ function loadNodes(bytes: Buffer, path: string, parsed: ParsedSnapshot, tree: Da
     }
     // Interned by content rather than by the file's refs: refs are private to each snapshot,
     // and reusing them could collide with the entries a fresh tree already holds.
-    tree.loadNode(nodePath, Buffer.from(node.data), entryOf(node.aclRef), node.stat);
+    tree.loadNode(nodePath, node.data === null ? null : Buffer.from(node.data), entryOf(node.aclRef), node.stat);
   });
 }
 
@@ -307,7 +309,7 @@ function readNodes(r: JuteReader, path: string, acls: Map<bigint, Acl[]>, onNode
     }
     if (nodes === 0 && nodePath !== '') throw new CorruptSnapshotError(path, `first node is ${nodePath}, not the root`);
     if (nodes > 0 && !nodePath.startsWith('/')) throw new CorruptSnapshotError(path, `bad node path ${JSON.stringify(nodePath)}`);
-    const data = r.readBuffer() ?? EMPTY;
+    const data = r.readBuffer();
     const aclRef = r.readLong();
     const stat = readStatPersisted(r);
     if (aclRef !== OPEN_ACL_REF && !acls.has(aclRef)) throw new CorruptSnapshotError(path, `node ${nodePath} uses unknown ACL ref ${aclRef}`);

@@ -67,13 +67,14 @@ interface Batch {
 export class TxnLog {
   onDurable: ((lastDurableZxid: bigint) => void) | undefined;
   onError: ((error: Error) => void) | undefined;
-  private readonly stats_: TxnLogStats = {
+  private readonly counters: TxnLogStats = {
     syncCount: 0, syncDurationMsLast: 0, syncDurationMsMax: 0, bytesWritten: 0, txnsWritten: 0,
     batchTxnsLast: 0, batchTxnsMax: 0, filesCreated: 0, currentFileBytes: 0,
   };
   private readonly pending: Pending[] = [];
   private pendingHead = 0;
   private pendingBytes = 0;
+  private inFlightTxns = 0;
   private nextStartsFile = true;
   private lastAppendedZxid: bigint | undefined;
   private lastDurable: bigint | undefined;
@@ -110,13 +111,18 @@ export class TxnLog {
     return this.lastDurable;
   }
 
-  /** Txns queued and not yet durable (the batch in flight included). */
+  /** Txns appended and not yet durable (the batch in flight included). */
   get pendingTxns(): number {
+    return this.queuedTxns + this.inFlightTxns;
+  }
+
+  /** Txns waiting for the next batch. */
+  private get queuedTxns(): number {
     return this.pending.length - this.pendingHead;
   }
 
   get stats(): Readonly<TxnLogStats> {
-    return this.stats_;
+    return this.counters;
   }
 
   /**
@@ -164,7 +170,7 @@ export class TxnLog {
   }
 
   private kick(): void {
-    if (this.writing || this.failure !== undefined || this.pendingTxns === 0) return;
+    if (this.writing || this.failure !== undefined || this.queuedTxns === 0) return;
     this.writing = true;
     void this.writeNextBatch();
   }
@@ -180,9 +186,10 @@ export class TxnLog {
     }
     const last = batch.items[batch.items.length - 1]!.zxid;
     this.lastDurable = last;
+    this.inFlightTxns = 0;
     this.writing = false;
     this.onDurable?.(last);
-    if (this.pendingTxns > 0) this.kick();
+    if (this.queuedTxns > 0) this.kick();
     else this.wakeIdle();
   }
 
@@ -198,6 +205,7 @@ export class TxnLog {
       this.pendingHead++;
     }
     this.pendingBytes -= bytes;
+    this.inFlightTxns = items.length;
     this.compactQueue();
     assert(items.length > 0, 'takeBatch with nothing queued');
     return { items, bytes };
@@ -239,12 +247,12 @@ export class TxnLog {
     const path = joinPath(this.dir, logFileName(zxid));
     if (await this.fs.exists(path)) throw new TxnLogError('FILE_EXISTS', `txn log ${path} already exists`);
     this.file = await this.fs.openAppend(path);
-    this.stats_.filesCreated++;
-    this.stats_.currentFileBytes = 0;
+    this.counters.filesCreated++;
+    this.counters.currentFileBytes = 0;
   }
 
   private recordSync(durationMs: number, txns: number, bytes: number): void {
-    const stats = this.stats_;
+    const stats = this.counters;
     stats.syncCount++;
     stats.syncDurationMsLast = durationMs;
     stats.syncDurationMsMax = Math.max(stats.syncDurationMsMax, durationMs);
@@ -261,6 +269,7 @@ export class TxnLog {
     this.pending.length = 0;
     this.pendingHead = 0;
     this.pendingBytes = 0;
+    this.inFlightTxns = 0;
     this.writing = false;
     this.wakeIdle();
     if (this.onError === undefined) throw error;

@@ -39,10 +39,11 @@ export class AclCache {
   /** One use fewer; the entry is forgotten when unused. */
   release(entry: AclEntry): void {
     entry.uses--;
-    if (entry.uses <= 0) {
-      this.byKey.delete(keyOf(entry.acl));
-      this.byRef.delete(entry.ref);
-    }
+    if (entry.uses > 0) return;
+    // A snapshot load may have put another entry under the same key or ref: leave that one.
+    const key = keyOf(entry.acl);
+    if (this.byKey.get(key) === entry) this.byKey.delete(key);
+    if (this.byRef.get(entry.ref) === entry) this.byRef.delete(entry.ref);
   }
 
   /** Adds a list read from a snapshot under its stored ref. */

@@ -60,7 +60,9 @@ export class DataTree {
   }
 
   private addSystemNode(path: string, data: Buffer, acl: readonly Acl[]): void {
-    const node = new Znode(data, this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
+    // ZooKeeper sets /zookeeper/config's ACL with version -1, leaving its aversion at -1.
+    const aversion = path === CONFIG_NODE ? -1 : 0;
+    const node = new Znode(data, this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, aversion, 0n, 0n);
     this.nodes.set(path, node);
     this.nodes.get(parentOf(path))!.children.add(nameOf(path));
   }
@@ -143,6 +145,11 @@ export class DataTree {
 
   private applyBody(header: TxnHeaderValue, body: TxnBody): ApplyResult {
     if (body.type === OpCode.multi) return this.applyMulti(header, body.txns);
+    if (header.type === OpCode.create && body.type === OpCode.create) {
+      const result = this.applySub(header, body);
+      if (result.err === ErrorCode.NODEEXISTS) this.fixFuzzyCreate(body.path, body.parentCVersion, header.zxid);
+      return result;
+    }
     if (body.type === OpCode.setACL) return this.guard(body.type, body.path, () => this.setAcl(body.path, body.acl, body.version));
     if (body.type === OpCode.createSession) return { type: body.type, err: 0 };
     if (body.type === OpCode.closeSession) {
@@ -171,6 +178,7 @@ export class DataTree {
           return undefined;
         });
       case OpCode.setData:
+      case OpCode.reconfig:
         return this.guard(body.type, body.path, () => this.setData(body.path, body.data, body.version, header.zxid, header.time));
       case OpCode.check:
         return { type: body.type, err: 0, path: body.path };
@@ -308,6 +316,21 @@ export class DataTree {
     return node.stat();
   }
 
+  /**
+   * A create that finds its node present (only when replaying txns over a fuzzy ZooKeeper
+   * snapshot) still moves the parent's cversion and pzxid forward, as DataTree.processTxn does.
+   */
+  private fixFuzzyCreate(path: string, parentCVersion: number, zxid: bigint): void {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (parent === undefined) return;
+    const cversion = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion;
+    if (cversion <= parent.cversion) return;
+    this.preserve(parentPath, parent);
+    parent.cversion = cversion;
+    parent.pzxid = zxid;
+  }
+
   /** Deletes a closing session's ephemerals: the txn's list, plus any the tree still holds. */
   private killSession(sessionId: bigint, zxid: bigint, paths: readonly string[]): void {
     const owned = this.ephemerals.get(sessionId);
@@ -370,7 +393,7 @@ export class DataTree {
     };
   }
 
-  /** Adds a node read from a snapshot; call `finishLoad` after the last one. */
+  /** Adds (or replaces) a node read from a snapshot; parents come before their children. */
   loadNode(path: string, data: Buffer | null, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
     const node = new Znode(data, acl, stat.czxid, stat.mzxid, stat.ctime, stat.mtime, stat.version, stat.cversion, stat.aversion, stat.ephemeralOwner, stat.pzxid);
     const existing = this.nodes.get(path);
