@@ -158,16 +158,15 @@ export class FourLetterWords {
   }
 
   private wchs(): string {
-    const byWatcher = this.server.watches.pathsByWatcher();
-    const paths = this.server.watches.watchersByPath();
-    return `${byWatcher.size} connections watching ${paths.size} paths\nTotal watches:${this.server.watches.watchCount}\n`;
+    const w = this.server.watches;
+    return `${w.dataPathsByWatcher().size} connections watching ${w.dataWatchersByPath().size} paths\nTotal watches:${w.dataWatchCount}\n`;
   }
 
   private wchc(): string {
     let out = '';
     const sessionOf = new Map<number, bigint>();
     for (const c of this.server.connectionInfos()) sessionOf.set(c.link.id, c.sessionId);
-    for (const [watcher, paths] of this.server.watches.pathsByWatcher()) {
+    for (const [watcher, paths] of this.server.watches.dataPathsByWatcher()) {
       out += `0x${BigInt.asUintN(64, sessionOf.get(watcher) ?? 0n).toString(16)}\n`;
       for (const p of paths) out += `\t${p}\n`;
     }
@@ -178,7 +177,7 @@ export class FourLetterWords {
     let out = '';
     const sessionOf = new Map<number, bigint>();
     for (const c of this.server.connectionInfos()) sessionOf.set(c.link.id, c.sessionId);
-    for (const [path, watchers] of this.server.watches.watchersByPath()) {
+    for (const [path, watchers] of this.server.watches.dataWatchersByPath()) {
       out += `${path}\n`;
       for (const w of watchers) out += `\t0x${BigInt.asUintN(64, sessionOf.get(w) ?? 0n).toString(16)}\n`;
     }

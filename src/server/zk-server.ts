@@ -7,7 +7,10 @@
  * own connection's pending writes; watch notifications for a txn are sent when it is applied,
  * BEFORE the reply to any request that observes it.
  */
+import { isAllowed } from '../auth/acl.js';
 import { authenticate } from '../auth/schemes.js';
+import { inZooKeeperOrder } from '../auth/id-order.js';
+import { Perms } from '../proto/defs.js';
 import { JuteError, JuteReader } from '../jute/reader.js';
 import { limits } from '../config/limits.js';
 import type { Id } from '../proto/data.js';
@@ -278,7 +281,8 @@ export class ZkServer {
     let ids: Id[] | null = null;
     try {
       const packet = R.AuthPacket.read(reader);
-      ids = authenticate(packet.scheme ?? '', packet.auth ?? Buffer.alloc(0), connection.link.remoteAddress, this.options.superDigest);
+      // A null credential fails, as it does in ZooKeeper's providers.
+      if (packet.auth !== null) ids = authenticate(packet.scheme ?? '', packet.auth, connection.link.remoteAddress, this.options.superDigest);
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
     }
@@ -290,6 +294,8 @@ export class ZkServer {
     for (const id of ids) {
       if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
     }
+    const ordered = inZooKeeperOrder(connection.authIds);
+    connection.authIds.splice(0, connection.authIds.length, ...ordered);
     connection.link.send(replyFrame(xid, 0n, 0));
   }
 
@@ -403,7 +409,10 @@ export class ZkServer {
     this.prep.applied(entry.header.zxid);
     for (const n of this.watches.trigger(triggers)) {
       const target = this.connections.get(n.watcher);
-      if (target !== undefined && !target.closed) target.link.send(notificationFrame(n.type, n.path));
+      if (target === undefined || target.closed) continue;
+      // ZooKeeper 3.8.4+ (CVE-2024-23944): no event about a node the watcher may not read.
+      if (!this.options.skipAcl && !isAllowed(n.acl, Perms.READ, target.authIds)) continue;
+      target.link.send(notificationFrame(n.type, n.path));
     }
     if (entry.body.type === OpCode.createSession) this.sessions.add(entry.header.clientId, entry.body.timeOut, this.clock.nowMs());
     if (entry.body.type === OpCode.closeSession) this.onSessionClosed(entry.header.clientId);

@@ -13,10 +13,15 @@ import { AclCache, type AclEntry } from './acl-cache.js';
 import { childPath, nameOf, parentOf } from './path.js';
 import { Znode } from './znode.js';
 
-/** A watch event the tree caused: which path, which event type. */
+/**
+ * A watch event the tree caused: which path, which event type, and the ACL a watcher needs READ
+ * on to be told (the node's, or the parent's for NodeChildrenChanged), as ZooKeeper 3.8.4+ checks
+ * since CVE-2024-23944.
+ */
 export interface WatchTrigger {
   readonly path: string;
   readonly type: (typeof EventType)['NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' | 'NodeChildrenChanged'];
+  readonly acl: readonly Acl[];
 }
 
 /** What applying one txn (or one op of a multi) produced. */
@@ -235,7 +240,10 @@ export class DataTree {
     this.nodes.set(path, node);
     this.dataSize += path.length + (data?.length ?? 0);
     this.trackOwner(path, ephemeralOwner);
-    this.triggers.push({ path, type: EventType.NodeCreated }, { path: parentPath, type: EventType.NodeChildrenChanged });
+    this.triggers.push(
+      { path, type: EventType.NodeCreated, acl: node.acl.acl },
+      { path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl.acl },
+    );
     return node.stat();
   }
 
@@ -289,7 +297,10 @@ export class DataTree {
     this.aclCache.release(node.acl);
     this.dataSize -= path.length + node.dataLength;
     this.untrackOwner(path, node.ephemeralOwner);
-    this.triggers.push({ path, type: EventType.NodeDeleted }, { path: parentPath, type: EventType.NodeChildrenChanged });
+    this.triggers.push(
+      { path, type: EventType.NodeDeleted, acl: node.acl.acl },
+      { path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl.acl },
+    );
   }
 
   private setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
@@ -301,7 +312,7 @@ export class DataTree {
     node.mtime = time;
     node.mzxid = zxid;
     node.version = version;
-    this.triggers.push({ path, type: EventType.NodeDataChanged });
+    this.triggers.push({ path, type: EventType.NodeDataChanged, acl: node.acl.acl });
     return node.stat();
   }
 

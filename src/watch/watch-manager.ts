@@ -4,6 +4,7 @@
  * path -> watcher -> mode. A watcher is a connection id: watches die with their connection and
  * come back through setWatches. Pure: `trigger` returns who to notify, the caller sends.
  */
+import type { Acl } from '../proto/data.js';
 import { EventType, WatcherType } from '../proto/defs.js';
 import type { WatchTrigger } from '../tree/data-tree.js';
 import { parentOf } from '../tree/path.js';
@@ -11,11 +12,12 @@ import { parentOf } from '../tree/path.js';
 export type WatcherId = number;
 export type WatchMode = 'standard' | 'persistent' | 'recursive';
 
-/** One event to deliver to one watcher. */
+/** One event to deliver to one watcher, if it may read `acl`. */
 export interface Notification {
   readonly watcher: WatcherId;
   readonly type: number;
   readonly path: string;
+  readonly acl: readonly Acl[];
 }
 
 class WatchTable {
@@ -108,7 +110,10 @@ export class WatchManager {
     this.child.add(path, watcher, mode);
   }
 
-  /** Who to notify for the tree's triggers, in order; standard watches are consumed. */
+  /**
+   * Who to notify for the tree's triggers, in order; standard watches are consumed (even when the
+   * caller then withholds the event because the watcher may not read the node).
+   */
   trigger(triggers: readonly WatchTrigger[]): Notification[] {
     const out: Notification[] = [];
     for (const t of triggers) {
@@ -121,7 +126,7 @@ export class WatchManager {
       } else {
         this.data.fire(t.path, t.type, watchers);
       }
-      for (const watcher of watchers) out.push({ watcher, type: t.type, path: t.path });
+      for (const watcher of watchers) out.push({ watcher, type: t.type, path: t.path, acl: t.acl });
     }
     return out;
   }
@@ -168,29 +173,23 @@ export class WatchManager {
     return this.data.size + this.child.size;
   }
 
-  /** Paths watched by each watcher (`wchc`). */
-  pathsByWatcher(): Map<WatcherId, Set<string>> {
-    const out = new Map<WatcherId, Set<string>>();
-    for (const table of [this.data, this.child]) {
-      for (const [watcher, paths] of table.byWatcher) {
-        let set = out.get(watcher);
-        if (set === undefined) out.set(watcher, (set = new Set()));
-        for (const p of paths) set.add(p);
-      }
-    }
+  /**
+   * Data-table watches by watcher (`wchc`). ZooKeeper's wchc, wchp and wchs report the data
+   * table only (exists, getData and addWatch watches); child watches are counted, not listed.
+   */
+  dataPathsByWatcher(): ReadonlyMap<WatcherId, ReadonlySet<string>> {
+    return this.data.byWatcher;
+  }
+
+  /** Data-table watches by path (`wchp`). */
+  dataWatchersByPath(): Map<string, WatcherId[]> {
+    const out = new Map<string, WatcherId[]>();
+    for (const [path, watchers] of this.data.byPath) out.set(path, [...watchers.keys()]);
     return out;
   }
 
-  /** Watchers of each path (`wchp`). */
-  watchersByPath(): Map<string, Set<WatcherId>> {
-    const out = new Map<string, Set<WatcherId>>();
-    for (const table of [this.data, this.child]) {
-      for (const [path, watchers] of table.byPath) {
-        let set = out.get(path);
-        if (set === undefined) out.set(path, (set = new Set()));
-        for (const w of watchers.keys()) set.add(w);
-      }
-    }
-    return out;
+  /** Watches in the data table (`wchs` Total watches). */
+  get dataWatchCount(): number {
+    return this.data.size;
   }
 }

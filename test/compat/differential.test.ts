@@ -18,7 +18,7 @@ import { fourLetterWord, referenceZooKeeperAvailable, startReferenceZooKeeper, t
 import { startTszk, type TszkServer } from '../support/tszk-server.js';
 
 const OPS_TOTAL = Number(process.env.DIFF_OPS ?? 10_000);
-const SEEDS = [1, 2];
+const SEEDS = (process.env.DIFF_SEEDS ?? '1,2').split(',').map(Number);
 const SESSIONS = 4;
 const skip = referenceZooKeeperAvailable() ? false : 'real ZooKeeper (Debian zookeeper) is not installed';
 
@@ -99,8 +99,7 @@ function renderBody(side: Side, op: number, r: JuteReader): string {
     case OpCode.getAllChildrenNumber: return String(R.GetAllChildrenNumberResponse.read(r).totalNumber);
     case OpCode.sync: return R.SyncResponse.read(r).path ?? 'null';
     case OpCode.addWatch: return `err=${R.ErrorResponse.read(r).err}`;
-    // ZooKeeper keeps a connection's ids in a hash set: their order means nothing.
-    case OpCode.whoAmI: return JSON.stringify((R.WhoAmIResponse.read(r).clientInfo ?? []).map((c) => `${c.authScheme}:${c.user}`).sort());
+    case OpCode.whoAmI: return JSON.stringify((R.WhoAmIResponse.read(r).clientInfo ?? []).map((c) => `${c.authScheme}:${c.user}`));
     case OpCode.multi: case OpCode.multiRead: {
       const parts: string[] = [];
       for (;;) {
@@ -119,8 +118,11 @@ interface Op {
   readonly session: number;
   readonly type: number;
   readonly label: string;
-  readonly write?: (w: JuteWriter) => void;
+  /** `lastZxid` is the last zxid this side's session saw (what a client sends as relativeZxid). */
+  readonly write?: (w: JuteWriter, lastZxid: bigint) => void;
 }
+
+const SPECIAL_PATHS = ['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config', '/diff/'];
 
 /** Random operations over a small path universe, learning names from the reference's replies. */
 class Generator {
@@ -130,6 +132,7 @@ class Generator {
   private path(): string {
     const rng = this.rng;
     if (this.known.size > 1 && rng.chance(0.6)) return rng.pick([...this.known]);
+    if (rng.chance(0.02)) return rng.pick(SPECIAL_PATHS);
     let p = '/diff';
     const depth = 1 + rng.below(3);
     for (let i = 0; i < depth; i++) p += '/' + rng.pick(NAMES);
@@ -253,7 +256,22 @@ class Generator {
       const user = rng.pick(['bob:bobpw', 'alice:pw', 'bob:wrong']);
       return { session, type: OpCode.auth, label: `auth ${user}`, write: (w) => R.AuthPacket.write(w, { type: 0, scheme: 'digest', auth: Buffer.from(user) }) };
     }
-    if (roll < 98) return { session, type: OpCode.closeSession, label: 'closeSession' };
+    if (roll < 98) {
+      if (rng.chance(0.6)) return { session, type: OpCode.closeSession, label: 'closeSession' };
+      const lists = Array.from({ length: 5 }, () => Array.from({ length: rng.below(3) }, () => this.path()));
+      const back = BigInt(rng.below(20));
+      const two = rng.chance(0.5);
+      return {
+        session, type: two ? OpCode.setWatches2 : OpCode.setWatches,
+        label: `setWatches${two ? '2' : ''} back=${back} ${JSON.stringify(lists)}`,
+        write: (w, lastZxid) => {
+          const relativeZxid = lastZxid > back ? lastZxid - back : 0n;
+          const [dataWatches, existWatches, childWatches, persistentWatches, persistentRecursiveWatches] = lists as [string[], string[], string[], string[], string[]];
+          if (two) R.SetWatches2.write(w, { relativeZxid, dataWatches, existWatches, childWatches, persistentWatches, persistentRecursiveWatches });
+          else R.SetWatches.write(w, { relativeZxid, dataWatches, existWatches, childWatches });
+        },
+      };
+    }
     return { session, type: OpCode.ping, label: 'ping' };
   }
 }
@@ -291,13 +309,19 @@ async function runSeed(seed: number, ops: number): Promise<void> {
   for (let i = 0; i < ops; i++) {
     const op = generator.next();
     generation++;
-    const results: string[] = [];
+    const perSide: string[][] = sides.map(() => []);
     for (let k = 0; k < sides.length; k++) {
       const side = sides[k]!;
+      const results = perSide[k]!;
+      const wasOpen = side.sessions[op.session] !== undefined;
       const session = await ensureSession(side, op.session, `S${op.session}.${generation}`);
+      // A session the server dropped on its own shows here (both sides must agree on it).
+      if (wasOpen && session.stream.length === 0) results.push('(session was reopened)');
       const marks = side.sessions.map((s) => s?.stream.length ?? 0);
       const xid = op.type === OpCode.auth ? -4 : op.type === OpCode.ping ? -2 : i + 10;
-      const reply = await session.call(op.type, op.write, xid);
+      const lastZxid = session.stream.reduce((z, m) => (m.xid !== -1 && m.zxid > z ? m.zxid : z), 0n);
+      const write = op.write;
+      const reply = await session.call(op.type, write === undefined ? undefined : (w) => write(w, lastZxid), op.type === OpCode.setWatches || op.type === OpCode.setWatches2 ? -8 : xid);
       if (op.type === OpCode.closeSession) await session.waitClosed();
       // The op's own session: events (if any) and the reply, in arrival order.
       const own = session.stream.slice(marks[op.session]).map((m) => (m.xid === -1 ? render(side, 0, m) : `${op.label} -> ${render(side, op.type, m)}`));
@@ -311,9 +335,20 @@ async function runSeed(seed: number, ops: number): Promise<void> {
         if (path !== null) generator.known.add(path);
       }
     }
-    const half = results.length / 2;
-    const zookeeper = results.slice(0, half).join('\n    ');
-    const tszkResult = results.slice(half).join('\n    ');
+    if (process.env.DIFF_CHECK_WATCHES !== undefined) {
+      // Debugging aid: compare both servers' watch tables (wchp) after every op.
+      for (let k = 0; k < sides.length; k++) perSide[k]!.push(await watchTable(sides[k]!));
+    }
+    const zookeeper = perSide[0]!.join('\n    ');
+    const tszkResult = perSide[1]!.join('\n    ');
+    if (zookeeper !== tszkResult && process.env.DIFF_DEBUG !== undefined) {
+      await new Promise((r) => setTimeout(r, 500));
+      for (let k = 0; k < sides.length; k++) {
+        const side = sides[k]!;
+        if (k === 0) console.log(zk!.logTail().split('\n').filter((l) => /WARN|ERROR|Exception/.test(l)).slice(-20).join('\n'));
+        side.sessions.forEach((s, index) => console.log(`side ${k} S${index} closed=${s?.closed} tail:`, s?.stream.slice(-6).map((m) => (m.xid === -1 ? render(side, 0, m) : `xid=${m.xid}`)).join(' / ')));
+      }
+    }
     if (zookeeper !== tszkResult) {
       const logFile = process.env.DIFF_LOG;
       if (logFile !== undefined) writeFileSync(logFile, history.join('\n') + '\n');
@@ -333,8 +368,20 @@ async function runSeed(seed: number, ops: number): Promise<void> {
   }
 }
 
+/** `wchp` with session ids replaced by this side's session labels, sorted. */
+async function watchTable(side: Side): Promise<string> {
+  const text = await fourLetterWord(side.host, side.port, 'wchp');
+  const out: string[] = [];
+  let path = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('\t')) out.push(`${path}=${side.owner(BigInt(line.trim()))}`);
+    else if (line !== '') path = line;
+  }
+  return `watches: ${out.sort().join(' ')}`;
+}
+
 /** Ops after which other sessions may receive events. */
-const WRITES = new Set<number>([OpCode.create, OpCode.create2, OpCode.delete, OpCode.setData, OpCode.setACL, OpCode.multi, OpCode.closeSession]);
+const WRITES = new Set<number>([OpCode.setWatches, OpCode.setWatches2, OpCode.create, OpCode.create2, OpCode.delete, OpCode.setData, OpCode.setACL, OpCode.multi, OpCode.closeSession]);
 
 /**
  * The watch events other sessions received because of one op: a ping on each is answered only

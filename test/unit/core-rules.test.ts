@@ -99,7 +99,7 @@ test('watches: one-shot standard, persistent, recursive (no child events), delet
   w.addChildWatch('/a', 1);
   w.addPersistentWatch('/a', 2, false);
   w.addPersistentWatch('/', 3, true);
-  const fire = (path: string, type: number) => w.trigger([{ path, type: type as 1 }]).map((n) => `${n.watcher}:${n.type}:${n.path}`).sort();
+  const fire = (path: string, type: number) => w.trigger([{ path, type: type as 1, acl: [] }]).map((n) => `${n.watcher}:${n.type}:${n.path}`).sort();
   assert.deepEqual(fire('/a', EventType.NodeDataChanged), ['1:3:/a', '2:3:/a', '3:3:/a']);
   assert.deepEqual(fire('/a', EventType.NodeDataChanged), ['2:3:/a', '3:3:/a'], 'the standard data watch is gone');
   assert.deepEqual(fire('/a', EventType.NodeChildrenChanged), ['1:4:/a', '2:4:/a'], 'recursive watches never see child events');

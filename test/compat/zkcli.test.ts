@@ -1,0 +1,78 @@
+// Proves zkCli sessions are reproducible and comparable: a scripted session (create -s -e, get -s,
+// set -v, ls, stat, delete, deleteall, getAcl/setAcl, addauth, watches) gives the same normalised
+// transcript on two fresh real ZooKeeper 3.8 servers, tszk's zk-cli prints exactly what Java's
+// zkCli.sh prints, and (when a tszk server is available) tszk answers zkCli like ZooKeeper does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { referenceZooKeeperAvailable, startReferenceZooKeeper, type ReferenceZooKeeper } from '../support/zk-reference.js';
+import { runZkCliSession, ZKCLI_SH } from './zkcli-session.js';
+
+const zkCliMissing = !referenceZooKeeperAvailable() || !existsSync(ZKCLI_SH);
+const skip = zkCliMissing ? 'reference ZooKeeper 3.8 / zkCli.sh not installed (scripts/install-compat-deps.sh)' : false;
+
+async function withReference<T>(action: (zk: ReferenceZooKeeper) => Promise<T>): Promise<T> {
+  const zk = await startReferenceZooKeeper();
+  try {
+    return await action(zk);
+  } finally {
+    await zk.stop();
+  }
+}
+
+/** A tszk server to compare against, if the lead's harness or TSZK_TEST_PORT provides one. */
+async function startTszkIfAvailable(): Promise<{ host: string; port: number; stop(): Promise<void> } | null> {
+  const fixedPort = process.env.TSZK_TEST_PORT;
+  if (fixedPort !== undefined && fixedPort !== '') return { host: '127.0.0.1', port: Number(fixedPort), stop: async () => {} };
+  const specifier = '../support/tszk-server.js';
+  if (!existsSync(fileURLToPath(new URL(specifier, import.meta.url)))) return null;
+  const module = (await import(specifier)) as { startTszk?: () => Promise<{ host: string; port: number; stop(): Promise<void> }> };
+  return module.startTszk ? module.startTszk() : null;
+}
+
+let referenceTranscript: string | undefined;
+
+test('the normalised zkCli transcript is identical on two fresh ZooKeeper servers', { skip }, async () => {
+  const first = await withReference((zk) => runZkCliSession(zk.host, zk.port));
+  const second = await withReference((zk) => runZkCliSession(zk.host, zk.port));
+  assert.equal(second, first);
+  referenceTranscript = first;
+  for (const expected of [
+    '  err: Created /zkcli/p/seq-0000000000',
+    '  err: Created /zkcli/p/es-0000000002',
+    '  err: Node does not exist: /zkcli/none',
+    '  err: version No is not valid : /zkcli/p',
+    '  err: Insufficient permission : /zkcli/p',
+    '  err: Acl is not valid : /zkcli/private',
+    '  out: digest: alice',
+    "  out: 'world,'anyone",
+    '  out: ephemeralOwner = 0x<session1>',
+    '  WatchedEvent state:SyncConnected type:NodeDataChanged path:/zkcli/w',
+    '  WatchedEvent state:SyncConnected type:PersistentWatchRemoved path:/zkcli/w',
+    '  err: Command not found: Command not found bogus',
+    '[exit status] 1',
+  ]) {
+    assert.ok(first.includes(expected + '\n'), `transcript lacks ${JSON.stringify(expected)}:\n${first}`);
+  }
+});
+
+test("tszk's zk-cli prints exactly what zkCli.sh prints", { skip }, async () => {
+  const java = referenceTranscript ?? (await withReference((zk) => runZkCliSession(zk.host, zk.port)));
+  const tszk = await withReference((zk) => runZkCliSession(zk.host, zk.port, { cli: 'tszk' }));
+  assert.equal(tszk, java);
+});
+
+test('zkCli against a tszk server matches zkCli against ZooKeeper', { skip }, async (t) => {
+  const server = await startTszkIfAvailable();
+  if (server === null) {
+    t.skip('no tszk server: set TSZK_TEST_PORT or provide test/support/tszk-server.ts exporting startTszk()');
+    return;
+  }
+  try {
+    const java = referenceTranscript ?? (await withReference((zk) => runZkCliSession(zk.host, zk.port)));
+    assert.equal(await runZkCliSession(server.host, server.port), java);
+  } finally {
+    await server.stop();
+  }
+});
