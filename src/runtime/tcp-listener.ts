@@ -1,15 +1,42 @@
 /** node:net adapter: accepts client sockets and feeds them to ClientConnections. */
 import net from 'node:net';
+import { limits } from '../config/limits.js';
 import { ClientConnection, type ConnectionOptions, type SocketPort } from '../server/connection.js';
 import type { ZkServer } from '../server/zk-server.js';
 
+/**
+ * A socket as a connection sees it. Reading stops for two independent reasons: the server asked
+ * (too many requests in flight) or the peer is not reading its replies (too many bytes queued);
+ * it resumes only when neither holds. A peer that lets far more pile up is disconnected.
+ */
 function socketPort(socket: net.Socket): SocketPort {
   const remoteAddress = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const remotePort = socket.remotePort ?? 0;
+  let pausedByServer = false;
+  let pausedByBacklog = false;
+  const update = (): void => {
+    if (pausedByServer || pausedByBacklog) socket.pause();
+    else socket.resume();
+  };
+  socket.on('drain', () => {
+    if (!pausedByBacklog) return;
+    pausedByBacklog = false;
+    update();
+  });
   return {
     remoteAddress,
     remotePort,
-    write: (data) => void socket.write(data),
+    write: (data) => {
+      if (socket.destroyed) return;
+      socket.write(data);
+      const queued = socket.writableLength;
+      if (queued > limits.connectionOutboundBytesMax * 4) {
+        socket.destroy();
+      } else if (queued > limits.connectionOutboundBytesMax && !pausedByBacklog) {
+        pausedByBacklog = true;
+        update();
+      }
+    },
     get pendingWriteBytes() {
       return socket.writableLength;
     },
@@ -19,8 +46,14 @@ function socketPort(socket: net.Socket): SocketPort {
       setTimeout(() => socket.destroy(), 2000).unref();
     },
     destroy: () => socket.destroy(),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
+    pause: () => {
+      pausedByServer = true;
+      update();
+    },
+    resume: () => {
+      pausedByServer = false;
+      update();
+    },
   };
 }
 

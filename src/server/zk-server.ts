@@ -499,6 +499,9 @@ function writeReplyBody(request: Request | null, result: ApplyResult): ReplyBody
       return body(R.Create2Response, { path: result.path ?? null, stat: result.stat! });
     case OpCode.setData:
       return body(R.SetDataResponse, { stat: result.stat! });
+    case OpCode.check:
+      // What ZooKeeper means to send (its 3.8/3.9 reply is lost to a null stat): the node's Stat.
+      return result.stat === undefined ? undefined : body(R.SetDataResponse, { stat: result.stat });
     case OpCode.setACL:
       return body(R.SetACLResponse, { stat: result.stat! });
     default:

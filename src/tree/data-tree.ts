@@ -185,8 +185,10 @@ export class DataTree {
       case OpCode.setData:
       case OpCode.reconfig:
         return this.guard(body.type, body.path, () => this.setData(body.path, body.data, body.version, header.zxid, header.time));
-      case OpCode.check:
-        return { type: body.type, err: 0, path: body.path };
+      case OpCode.check: {
+        const node = this.nodes.get(body.path);
+        return node === undefined ? { type: body.type, err: 0, path: body.path } : { type: body.type, err: 0, path: body.path, stat: node.stat() };
+      }
       case OpCode.error:
         return { type: body.type, err: body.err };
     }

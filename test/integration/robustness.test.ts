@@ -179,3 +179,39 @@ test('100,000 hostile frames do not crash the server or disturb an honest client
     await server.stop();
   }
 });
+
+test('a client that never reads its replies cannot run the server out of memory', { timeout: 5 * 60_000 }, async () => {
+  const server = await startTszk({ config: { maxClientCnxns: '0' } });
+  try {
+    const setup = await RawSession.open(server.host, server.port);
+    const big = Buffer.alloc(512 * 1024, 7);
+    assert.equal((await setup.call(OpCode.create, (w) => R.CreateRequest.write(w, { path: '/big', data: big, acl: WORLD, flags: 0 }))).err, 0);
+    // A greedy reader: sends getData of 512 KiB over and over and never reads (paused socket).
+    const greedy = net.connect({ host: server.host, port: server.port });
+    await new Promise<void>((resolve) => greedy.once('connect', () => resolve()));
+    greedy.on('error', () => undefined);
+    greedy.pause();
+    greedy.write(withLength(connectBody(0n, Buffer.alloc(16), 30_000)));
+    const request = (() => {
+      const w = new JuteWriter();
+      R.RequestHeader.write(w, { xid: 1, type: OpCode.getData });
+      R.GetDataRequest.write(w, { path: '/big', watch: false });
+      return withLength(w.toBuffer());
+    })();
+    const batch = Buffer.concat(Array.from({ length: 100 }, () => request));
+    let rssMax = 0;
+    // 4,000 requests would owe 2 GiB of replies: the server must stop reading, or drop the peer.
+    for (let i = 0; i < 40 && !greedy.destroyed; i++) {
+      greedy.write(batch);
+      await new Promise((r) => setTimeout(r, 50));
+      rssMax = Math.max(rssMax, rssOf(server.process.pid!));
+    }
+    const ok = await setup.call(OpCode.exists, (w) => R.ExistsRequest.write(w, { path: '/big', watch: false }));
+    assert.equal(ok.err, 0, 'other sessions are served meanwhile');
+    assert.ok(rssMax < 400 * 1024 * 1024, `server RSS reached ${rssMax} bytes`);
+    greedy.destroy();
+    setup.close();
+  } finally {
+    await server.stop();
+  }
+});
