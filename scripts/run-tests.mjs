@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args.splice(onlyIndex, 2)[1] : undefined;
-const kinds = args.length > 0 ? args : ['unit', 'codec', 'scenario', 'integration'];
+const kinds = args.length > 0 ? args : ['unit', 'codec', 'scenario', 'sim', 'integration'];
 
 function walk(dir) {
   if (!existsSync(dir)) return [];
