@@ -5,7 +5,8 @@
  * `[zk: host(STATE) n] ` prompt when stdin is a terminal.
  */
 import { createInterface, type Interface } from 'node:readline';
-import { createClient, type ZooKeeperClient } from '../client/zookeeper-client.js';
+import type { ZooKeeperClient } from '../client/zookeeper-client.js';
+import { createClient } from '../main/client.js';
 import { formatWatchedEvent, isAlive, type WatchedEvent } from '../client/types.js';
 import { CliError, COMMANDS, runCommand, type CommandContext } from './zk-cli-commands.js';
 import { parseStartup, splitCommandLine, type StartupOptions } from './zk-cli-parse.js';

@@ -11,7 +11,6 @@ import type { ReplyHeaderValue } from '../proto/records.js';
 import { ClientCore } from './client-core.js';
 import { parseConnectString } from './connect-string.js';
 import type { ClientEnvironment } from './environment.js';
-import { nodeEnvironment } from './node-environment.js';
 import { prependChroot } from './paths.js';
 import { isAlive, type ClientOptions, type ClientState, type StateEventName, type StateListener, type WatchOption, type Watcher } from './types.js';
 import type { WatchKind } from './watch-registry.js';
@@ -46,7 +45,7 @@ export class ClientBase {
   protected readonly defaultWatcher: Watcher | null;
   private readonly requestedSessionTimeoutMs: number;
 
-  constructor(connectString: string, options: ClientOptions = {}, private readonly env: ClientEnvironment = nodeEnvironment) {
+  constructor(connectString: string, options: ClientOptions = {}, private readonly env: ClientEnvironment) {
     const parsed = parseConnectString(connectString);
     const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
     this.requestedSessionTimeoutMs = sessionTimeoutMs;

@@ -1,6 +1,6 @@
 /**
  * The effects the client needs, behind one narrow interface: sockets, timers, a clock and a
- * random source. The Node implementation is in node-environment.ts; tests may pass fakes.
+ * random source. The Node implementation is in runtime/client-environment.ts; tests may pass fakes.
  */
 import type { HostAddress } from './connect-string.js';
 

@@ -259,7 +259,10 @@ function normalizeCreate2(response: { path: string | null; stat: Stat }): { path
   return { path: response.path ?? '', stat: response.stat };
 }
 
-/** Creates a client; call `connect()` to start it. */
-export function createClient(connectString: string, options?: ClientOptions, env?: ClientEnvironment): ZooKeeperClient {
+/**
+ * Creates a client over `env` (sockets, timers, randomness); call `connect()` to start it.
+ * Node programs use `createClient` from `tszk/client` (src/main/client.ts), which passes Node's.
+ */
+export function createClient(connectString: string, options: ClientOptions | undefined, env: ClientEnvironment): ZooKeeperClient {
   return new ZooKeeperClient(connectString, options, env);
 }

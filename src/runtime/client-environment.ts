@@ -3,8 +3,8 @@
  * The only client module with effects.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import type { HostAddress } from './connect-string.js';
-import type { ClientEnvironment, ClientSocket, SocketHandlers, TimerHandle } from './environment.js';
+import type { HostAddress } from '../client/connect-string.js';
+import type { ClientEnvironment, ClientSocket, SocketHandlers, TimerHandle } from '../client/environment.js';
 
 function openSocket(address: HostAddress, handlers: SocketHandlers): ClientSocket {
   let closed = false;
