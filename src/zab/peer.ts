@@ -1,0 +1,448 @@
+/**
+ * A ZAB peer as a pure state machine: fast leader election, then discovery (FOLLOWERINFO,
+ * LEADERINFO, ACKEPOCH), synchronisation (DIFF / TRUNC, NEWLEADER, UPTODATE) and broadcast
+ * (PROPOSAL, ACK, COMMIT, INFORM), with pings and limits on how long each phase may take.
+ *
+ * The host drives it with `start`, `step`, `tick`, `propose` and `linkLost`, and handles each
+ * Ready IN THIS ORDER: (1) make `persist` durable, (2) send `messages`, (3) apply `committed`
+ * in order. An ACK is only ever in `messages` together with (or after) the persist that logged
+ * what it acknowledges, so (1) before (2) is what makes a quorum's ACK mean "durable on a
+ * quorum". Links must be FIFO (TCP): a lost message is a lost link, reported by `linkLost`.
+ */
+import { assert } from '../util/assert.js';
+import { epochOf, makeZxid, isCounterExhausted } from '../proto/zxid.js';
+import { FastLeaderElection } from '../election/fast-leader-election.js';
+import { PeerState, type Notification, type ServerId } from '../election/vote.js';
+import { History } from './history.js';
+import type { Entry, ZabMessage } from './messages.js';
+
+export interface ZabConfig {
+  readonly self: ServerId;
+  readonly voters: ReadonlySet<ServerId>;
+  readonly observers: ReadonlySet<ServerId>;
+  /** Ticks a new leader and its learners have to finish discovery and sync (initLimit). */
+  readonly initLimitTicks: number;
+  /** Ticks without hearing from the other side before giving up on it (syncLimit). */
+  readonly syncLimitTicks: number;
+}
+
+/** What survives a restart: the two epochs and the logged txns. */
+export interface DurableState {
+  readonly acceptedEpoch: bigint;
+  readonly currentEpoch: bigint;
+  readonly entries: readonly Entry[];
+}
+
+export type Envelope = { readonly kind: 'vote'; readonly n: Notification } | { readonly kind: 'zab'; readonly m: ZabMessage };
+
+export type Role = 'LOOKING' | 'LEADING' | 'FOLLOWING' | 'OBSERVING';
+
+export interface ZabReady {
+  /** MUST be durable BEFORE any message of this Ready is sent. */
+  readonly persist: {
+    acceptedEpoch?: bigint;
+    currentEpoch?: bigint;
+    /** Drop logged entries after this zxid (TRUNC), before appending. */
+    truncateTo?: bigint;
+    /** Replace the whole log (SNAP), before appending. */
+    replace?: readonly Entry[];
+    append: Entry[];
+  };
+  readonly messages: Array<{ to: ServerId; envelope: Envelope }>;
+  /** Committed entries, to apply in this order AFTER persisting. */
+  readonly committed: Entry[];
+  /** Links the host should close (a learner dropped, a leader abandoned). */
+  readonly close: ServerId[];
+  /** Set when the role changed. */
+  role?: Role;
+}
+
+interface LearnerView {
+  readonly observer: boolean;
+  acceptedEpoch: bigint;
+  lastZxid: bigint;
+  ackedEpoch: boolean;
+  /** Sent NEWLEADER and forwarded proposals since. */
+  synced: boolean;
+  /** Acked NEWLEADER. */
+  ready: boolean;
+  lastHeard: number;
+}
+
+function emptyReady(): ZabReady {
+  return { persist: { append: [] }, messages: [], committed: [], close: [] };
+}
+
+export class ZabPeer {
+  private role: Role = 'LOOKING';
+  private readonly election: FastLeaderElection;
+  private readonly history: History;
+  private acceptedEpoch: bigint;
+  private currentEpoch: bigint;
+  private ticks = 0;
+  private ready = emptyReady();
+
+  // Leader state.
+  private learners = new Map<ServerId, LearnerView>();
+  private newEpoch: bigint | undefined;
+  private established = false;
+  private leaderSince = 0;
+  private counter = 0n;
+  private readonly acks = new Map<bigint, Set<ServerId>>();
+
+  // Learner state.
+  private leader: ServerId | undefined;
+  /** discovery -> sync (after LEADERINFO) -> synced (after NEWLEADER: proposals are acked) -> broadcast. */
+  private learnerPhase: 'discovery' | 'sync' | 'synced' | 'broadcast' = 'discovery';
+  private lastHeardFromLeader = 0;
+
+  constructor(private readonly config: ZabConfig, durable: DurableState) {
+    this.acceptedEpoch = durable.acceptedEpoch;
+    this.currentEpoch = durable.currentEpoch;
+    this.history = new History(durable.entries);
+    const peers = new Set([...config.voters, ...config.observers]);
+    this.election = new FastLeaderElection({ self: config.self, voters: config.voters, peers, finalizeWaitTicks: 4, resendTicksMin: 4, resendTicksMax: 200 });
+  }
+
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  /** True for a leader that a quorum has synced with: it may propose. */
+  get isEstablishedLeader(): boolean {
+    return this.role === 'LEADING' && this.established;
+  }
+
+  get epoch(): bigint {
+    return this.currentEpoch;
+  }
+
+  get lastLoggedZxid(): bigint {
+    return this.history.lastZxid;
+  }
+
+  private take(): ZabReady {
+    const out = this.ready;
+    this.ready = emptyReady();
+    return out;
+  }
+
+  private send(to: ServerId, m: ZabMessage): void {
+    this.ready.messages.push({ to, envelope: { kind: 'zab', m } });
+  }
+
+  private sendVotes(messages: Array<{ to: ServerId; notification: Notification }>): void {
+    for (const { to, notification } of messages) this.ready.messages.push({ to, envelope: { kind: 'vote', n: notification } });
+  }
+
+  private isQuorum(members: Iterable<ServerId>): boolean {
+    let count = 0;
+    for (const id of members) if (this.config.voters.has(id)) count++;
+    return count * 2 > this.config.voters.size;
+  }
+
+  // ---- election ----
+
+  /** Starts (or restarts) looking for a leader. */
+  start(): ZabReady {
+    this.goLooking();
+    return this.take();
+  }
+
+  private goLooking(): void {
+    if (this.role === 'LEADING') for (const sid of this.learners.keys()) if (sid !== this.config.self) this.ready.close.push(sid);
+    if (this.leader !== undefined && this.leader !== this.config.self) this.ready.close.push(this.leader);
+    this.role = 'LOOKING';
+    this.ready.role = 'LOOKING';
+    this.learners = new Map();
+    this.acks.clear();
+    this.newEpoch = undefined;
+    this.established = false;
+    this.leader = undefined;
+    this.sendVotes(this.election.start(this.history.lastZxid, this.currentEpoch).messages);
+  }
+
+  private onDecided(vote: Notification, state: number): void {
+    if (state === PeerState.LEADING) {
+      this.role = 'LEADING';
+      this.leaderSince = this.ticks;
+      // The leader is its own first learner in discovery.
+      this.learners.set(this.config.self, {
+        observer: false, acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid,
+        ackedEpoch: false, synced: false, ready: false, lastHeard: this.ticks,
+      });
+      this.maybeProposeEpoch();
+    } else {
+      this.role = state === PeerState.OBSERVING ? 'OBSERVING' : 'FOLLOWING';
+      this.leader = vote.leader;
+      this.learnerPhase = 'discovery';
+      this.lastHeardFromLeader = this.ticks;
+      this.send(vote.leader, { type: 'FOLLOWERINFO', acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid, observer: this.role === 'OBSERVING' });
+    }
+    this.ready.role = this.role;
+  }
+
+  // ---- inputs ----
+
+  step(from: ServerId, envelope: Envelope): ZabReady {
+    if (envelope.kind === 'vote') {
+      const out = this.election.step(from, envelope.n);
+      this.sendVotes(out.messages);
+      if (out.decided !== undefined && this.role === 'LOOKING') this.onDecided(out.decided.vote, out.decided.state);
+    } else if (this.role === 'LEADING') {
+      this.leaderReceive(from, envelope.m);
+    } else if ((this.role === 'FOLLOWING' || this.role === 'OBSERVING') && from === this.leader) {
+      this.learnerReceive(envelope.m);
+    }
+    return this.take();
+  }
+
+  tick(): ZabReady {
+    this.ticks++;
+    const out = this.election.tick();
+    this.sendVotes(out.messages);
+    if (out.decided !== undefined && this.role === 'LOOKING') this.onDecided(out.decided.vote, out.decided.state);
+    else if (this.role === 'LEADING') this.leaderTick();
+    else if (this.role === 'FOLLOWING' || this.role === 'OBSERVING') this.learnerTick();
+    return this.take();
+  }
+
+  /** The link to `peer` broke (TCP closed): a learner loses its leader, a leader that learner. */
+  linkLost(peer: ServerId): ZabReady {
+    if ((this.role === 'FOLLOWING' || this.role === 'OBSERVING') && peer === this.leader) this.goLooking();
+    else if (this.role === 'LEADING') this.learners.delete(peer);
+    return this.take();
+  }
+
+  /** A new txn; only an established leader accepts one. Returns its zxid. */
+  propose(data: Uint8Array): { zxid: bigint; ready: ZabReady } | undefined {
+    if (!this.isEstablishedLeader) return undefined;
+    assert(this.newEpoch !== undefined);
+    const zxid = makeZxid(this.newEpoch, ++this.counter);
+    const entry: Entry = { zxid, data };
+    this.history.append(entry);
+    this.ready.persist.append.push(entry);
+    this.acks.set(zxid, new Set([this.config.self]));
+    for (const [sid, l] of this.learners) if (sid !== this.config.self && l.synced && !l.observer) this.send(sid, { type: 'PROPOSAL', entry });
+    this.tryCommit();
+    // A full counter forces a new epoch, as in ZooKeeper.
+    if (isCounterExhausted(zxid)) this.goLooking();
+    return { zxid, ready: this.take() };
+  }
+
+  // ---- leader ----
+
+  private leaderReceive(from: ServerId, m: ZabMessage): void {
+    if (m.type === 'FOLLOWERINFO') {
+      this.learners.set(from, { observer: m.observer, acceptedEpoch: m.acceptedEpoch, lastZxid: m.lastZxid, ackedEpoch: false, synced: false, ready: false, lastHeard: this.ticks });
+      if (this.newEpoch !== undefined) this.send(from, { type: 'LEADERINFO', newEpoch: this.newEpoch });
+      else this.maybeProposeEpoch();
+      return;
+    }
+    const learner = this.learners.get(from);
+    if (learner === undefined) return;
+    learner.lastHeard = this.ticks;
+    switch (m.type) {
+      case 'ACKEPOCH':
+        this.onAckEpoch(learner, m.currentEpoch, m.lastZxid);
+        return;
+      case 'ACK':
+        if (this.newEpoch !== undefined && m.zxid === makeZxid(this.newEpoch, 0)) this.onNewLeaderAck(from, learner);
+        else this.onProposalAck(from, m.zxid);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Once a quorum reported its accepted epoch: the new epoch is one above the highest. */
+  private maybeProposeEpoch(): void {
+    if (this.newEpoch !== undefined || !this.isQuorum(this.learners.keys())) return;
+    let highest = 0n;
+    for (const l of this.learners.values()) if (l.acceptedEpoch > highest) highest = l.acceptedEpoch;
+    this.newEpoch = highest + 1n;
+    this.acceptedEpoch = this.newEpoch;
+    this.ready.persist.acceptedEpoch = this.newEpoch;
+    const self = this.learners.get(this.config.self)!;
+    self.ackedEpoch = true;
+    for (const sid of this.learners.keys()) if (sid !== this.config.self) this.send(sid, { type: 'LEADERINFO', newEpoch: this.newEpoch });
+  }
+
+  private onAckEpoch(learner: LearnerView, currentEpoch: bigint, lastZxid: bigint): void {
+    // A learner further along than this leader means the wrong server won: elect again.
+    if (currentEpoch > this.currentEpoch || (currentEpoch === this.currentEpoch && lastZxid > this.history.lastZxid)) {
+      this.goLooking();
+      return;
+    }
+    learner.ackedEpoch = true;
+    learner.lastZxid = lastZxid;
+    const acked = [...this.learners].filter(([, l]) => l.ackedEpoch).map(([sid]) => sid);
+    if (!this.isQuorum(acked)) return;
+    if (!this.learners.get(this.config.self)!.synced) this.syncSelf();
+    for (const [sid, l] of this.learners) if (sid !== this.config.self && l.ackedEpoch && !l.synced) this.syncLearner(sid, l);
+  }
+
+  private syncSelf(): void {
+    const self = this.learners.get(this.config.self)!;
+    self.synced = true;
+    self.ready = true;
+    this.currentEpoch = this.newEpoch!;
+    this.ready.persist.currentEpoch = this.currentEpoch;
+    this.maybeEstablish();
+  }
+
+  /**
+   * DIFF (the learner's log is a prefix of ours) or TRUNC (it diverged: cut it back to the last
+   * zxid we share), the txns it misses, then NEWLEADER. From here on it gets every proposal.
+   */
+  private syncLearner(sid: ServerId, learner: LearnerView): void {
+    const f = learner.lastZxid;
+    let common = f;
+    if (f === 0n || this.history.has(f)) {
+      this.send(sid, { type: 'DIFF' });
+    } else {
+      common = this.history.floor(f);
+      this.send(sid, { type: 'TRUNC', zxid: common });
+    }
+    for (const entry of this.history.after(common)) this.send(sid, { type: 'PROPOSAL', entry });
+    this.send(sid, { type: 'NEWLEADER', zxid: makeZxid(this.newEpoch!, 0) });
+    learner.synced = true;
+  }
+
+  private onNewLeaderAck(from: ServerId, learner: LearnerView): void {
+    learner.ready = true;
+    if (this.established) {
+      this.send(from, { type: 'UPTODATE', commitZxid: this.history.lastCommittedZxid });
+      return;
+    }
+    this.maybeEstablish();
+  }
+
+  /** A quorum acked NEWLEADER: everything the leader holds is committed; learners may serve. */
+  private maybeEstablish(): void {
+    if (this.established) return;
+    const ready = [...this.learners].filter(([, l]) => l.ready).map(([sid]) => sid);
+    if (!this.isQuorum(ready)) return;
+    this.established = true;
+    this.counter = 0n;
+    this.ready.committed.push(...this.history.commit(this.history.lastZxid));
+    const commitZxid = this.history.lastCommittedZxid;
+    for (const [sid, l] of this.learners) if (sid !== this.config.self && l.ready) this.send(sid, { type: 'UPTODATE', commitZxid });
+  }
+
+  private onProposalAck(from: ServerId, zxid: bigint): void {
+    const set = this.acks.get(zxid);
+    if (set === undefined) return;
+    set.add(from);
+    this.tryCommit();
+  }
+
+  /** Commits, in zxid order, every proposal a quorum acked. */
+  private tryCommit(): void {
+    const pending = [...this.acks.keys()].sort((a, b) => (a < b ? -1 : 1));
+    for (const zxid of pending) {
+      if (!this.isQuorum(this.acks.get(zxid)!)) return;
+      this.acks.delete(zxid);
+      const entries = this.history.commit(zxid);
+      this.ready.committed.push(...entries);
+      for (const [sid, l] of this.learners) {
+        if (sid === this.config.self || !l.synced) continue;
+        if (l.observer) for (const entry of entries) this.send(sid, { type: 'INFORM', entry });
+        else this.send(sid, { type: 'COMMIT', zxid });
+      }
+    }
+  }
+
+  private leaderTick(): void {
+    if (!this.established && this.ticks - this.leaderSince > this.config.initLimitTicks) {
+      this.goLooking();
+      return;
+    }
+    for (const sid of this.learners.keys()) if (sid !== this.config.self) this.send(sid, { type: 'PING' });
+    const alive = [...this.learners].filter(([sid, l]) => sid === this.config.self || this.ticks - l.lastHeard <= this.config.syncLimitTicks).map(([sid]) => sid);
+    if (this.established && !this.isQuorum(alive)) {
+      this.goLooking();
+      return;
+    }
+    for (const [sid, l] of this.learners) {
+      if (sid !== this.config.self && this.ticks - l.lastHeard > this.config.syncLimitTicks) {
+        this.learners.delete(sid);
+        this.ready.close.push(sid);
+      }
+    }
+  }
+
+  // ---- learner ----
+
+  private learnerReceive(m: ZabMessage): void {
+    this.lastHeardFromLeader = this.ticks;
+    const leader = this.leader!;
+    switch (m.type) {
+      case 'LEADERINFO':
+        if (m.newEpoch < this.acceptedEpoch) {
+          this.goLooking();
+          return;
+        }
+        if (m.newEpoch > this.acceptedEpoch) {
+          this.acceptedEpoch = m.newEpoch;
+          this.ready.persist.acceptedEpoch = m.newEpoch;
+        }
+        this.learnerPhase = 'sync';
+        this.send(leader, { type: 'ACKEPOCH', currentEpoch: this.currentEpoch, lastZxid: this.history.lastZxid });
+        return;
+      case 'DIFF':
+        return;
+      case 'TRUNC':
+        this.history.truncate(m.zxid);
+        this.ready.persist.truncateTo = m.zxid;
+        return;
+      case 'SNAP':
+        this.history.replace(m.entries);
+        this.ready.persist.replace = m.entries;
+        return;
+      case 'PROPOSAL':
+        if (m.entry.zxid <= this.history.lastZxid) return;
+        this.history.append(m.entry);
+        this.ready.persist.append.push(m.entry);
+        if (this.learnerPhase !== 'sync' && this.learnerPhase !== 'discovery' && this.role === 'FOLLOWING') this.send(leader, { type: 'ACK', zxid: m.entry.zxid });
+        return;
+      case 'COMMIT':
+        this.ready.committed.push(...this.history.commit(m.zxid));
+        return;
+      case 'INFORM':
+        if (m.entry.zxid > this.history.lastZxid) {
+          this.history.append(m.entry);
+          this.ready.persist.append.push(m.entry);
+        }
+        this.ready.committed.push(...this.history.commit(m.entry.zxid));
+        return;
+      case 'NEWLEADER': {
+        this.currentEpoch = epochOf(m.zxid);
+        this.ready.persist.currentEpoch = this.currentEpoch;
+        // Proposals of this epoch received while syncing are acked now that they are logged.
+        if (this.role === 'FOLLOWING') {
+          for (const entry of this.history.after(this.history.lastCommittedZxid)) {
+            if (epochOf(entry.zxid) === this.currentEpoch) this.send(leader, { type: 'ACK', zxid: entry.zxid });
+          }
+        }
+        this.send(leader, { type: 'ACK', zxid: m.zxid });
+        this.learnerPhase = 'synced';
+        return;
+      }
+      case 'UPTODATE':
+        this.learnerPhase = 'broadcast';
+        this.ready.committed.push(...this.history.commit(m.commitZxid));
+        return;
+      case 'PING':
+        this.send(leader, { type: 'PING' });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private learnerTick(): void {
+    const limit = this.learnerPhase === 'broadcast' ? this.config.syncLimitTicks : this.config.initLimitTicks;
+    if (this.ticks - this.lastHeardFromLeader > limit) this.goLooking();
+  }
+}
