@@ -40,6 +40,8 @@ export interface RequestContext {
 
 export interface PrepOptions {
   readonly extendedTypesEnabled: boolean;
+  /** Hard quota limits (countHardLimit, byteHardLimit) refuse writes with QUOTAEXCEEDED. */
+  readonly enforceQuota?: boolean;
   readonly skipAcl: boolean;
   readonly reconfigEnabled: boolean;
 }
@@ -182,6 +184,7 @@ export class Prep {
         this.validatePath(request.path);
         const node = this.require(request.path);
         this.checkAcl(node.acl, Perms.WRITE, context, request.path);
+        this.checkQuota(request.path, BigInt((request.data?.length ?? 0) - (this.tree.getNode(request.path)?.dataLength ?? 0)), 0n);
         const version = checkVersion(node.version, request.version, request.path);
         this.add({ ...node, zxid, version });
         return { type: OpCode.setData, path: request.path, data: request.data, version };
@@ -220,6 +223,7 @@ export class Prep {
     this.validatePath(path);
     if (this.record(path)?.exists) throw new KeeperError(ErrorCode.NODEEXISTS, path);
     if (ephemeralKindOf(parent.ephemeralOwner) === 'normal') throw new KeeperError(ErrorCode.NOCHILDRENFOREPHEMERALS, path);
+    this.checkQuota(path, BigInt(request.data?.length ?? 0), 1n);
     const parentCVersion = parent.cversion + 1;
     let ephemeralOwner = 0n;
     let body: SubTxnBody;
@@ -308,6 +312,23 @@ export class Prep {
 
   private checkAcl(acl: readonly Acl[], perm: number, context: RequestContext, path: string): void {
     if (!this.options.skipAcl) checkAcl(acl, perm, context.authIds, path);
+  }
+
+  /**
+   * ZooKeeper's checkQuota, against the applied tree: only hard limits refuse (soft ones are
+   * logged by ZooKeeper and ignored here); a limit of -1 means none.
+   */
+  private checkQuota(path: string, bytesDiff: bigint, countDiff: bigint): void {
+    if (!this.options.enforceQuota) return;
+    const quota = this.tree.quotaOf(path);
+    if (quota === undefined) return;
+    const over = (diff: bigint, hard: string, key: string): boolean => {
+      const hardLimit = quota.limits.get(hard);
+      return diff !== 0n && hardLimit > -1n && quota.current.get(key) + diff > hardLimit;
+    };
+    if (over(countDiff, 'countHardLimit', 'count') || over(bytesDiff, 'byteHardLimit', 'bytes')) {
+      throw new KeeperError(ErrorCode.QUOTAEXCEEDED, quota.prefix);
+    }
   }
 
   private validatePath(path: string): void {

@@ -55,6 +55,8 @@ export interface RecoveryResult {
 export async function recover(fs: FileSystem, dirs: DataDirs, tree: DataTree): Promise<RecoveryResult> {
   const skippedSnapshots: Array<{ file: string; reason: string }> = [];
   const snapshot = await loadNewestValidSnapshot(fs, dirs.dataDir, tree, skippedSnapshots);
+  // As DataTree.deserialize does: quotas are found, and their counts rebuilt, after the snapshot.
+  if (snapshot !== undefined) tree.setupQuotas();
   const sessions = snapshot?.sessions ?? new Map<bigint, number>();
   const logPaths = await neededLogs(fs, dirs.dataLogDir, snapshot?.zxid ?? 0n);
   const reader = LogReader.open(fs, logPaths, { fromZxid: (snapshot?.zxid ?? 0n) + 1n });

@@ -12,6 +12,7 @@ import type { SubTxnBody, TxnBody } from '../proto/txn.js';
 import { AclCache, type AclEntry } from './acl-cache.js';
 import { childPath, nameOf, parentOf } from './path.js';
 import { Znode } from './znode.js';
+import { LIMIT_NODE, QuotaPaths, STAT_NODE, StatsTrack, limitPath, quotaTarget, statPath } from './quota.js';
 
 /**
  * A watch event the tree caused: which path, which event type, and the ACL a watcher needs READ
@@ -55,6 +56,8 @@ export class DataTree {
   /** Pre-images of nodes changed while a snapshot is being written (null: absent at its start). */
   private preimages: Map<string, Znode | null> | null = null;
   private triggers: WatchTrigger[] = [];
+  /** Paths under a quota; their zookeeper_stats nodes are kept current. */
+  private readonly quotas = new QuotaPaths();
 
   constructor(configData: Buffer = EMPTY) {
     const open = this.aclCache.acquire(OPEN_ACL);
@@ -242,6 +245,8 @@ export class DataTree {
     this.nodes.set(path, node);
     this.dataSize += path.length + (data?.length ?? 0);
     this.trackOwner(path, ephemeralOwner);
+    this.onQuotaNodeCreated(parentPath, nameOf(path));
+    this.updateQuotaStat(path, BigInt(data?.length ?? 0), 1n);
     this.triggers.push(
       { path, type: EventType.NodeCreated, acl: node.acl.acl },
       { path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl.acl },
@@ -299,6 +304,11 @@ export class DataTree {
     this.aclCache.release(node.acl);
     this.dataSize -= path.length + node.dataLength;
     this.untrackOwner(path, node.ephemeralOwner);
+    if (parentPath.startsWith(ZOOKEEPER_NODE) && nameOf(path) === LIMIT_NODE) {
+      const target = quotaTarget(parentPath);
+      if (target !== undefined) this.quotas.delete(target);
+    }
+    this.updateQuotaStat(path, -BigInt(node.dataLength), -1n);
     this.triggers.push(
       { path, type: EventType.NodeDeleted, acl: node.acl.acl },
       { path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl.acl },
@@ -309,11 +319,13 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
     this.preserve(path, node);
-    this.dataSize += (data?.length ?? 0) - node.dataLength;
+    const bytesDiff = (data?.length ?? 0) - node.dataLength;
+    this.dataSize += bytesDiff;
     node.data = data;
     node.mtime = time;
     node.mzxid = zxid;
     node.version = version;
+    this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
     this.triggers.push({ path, type: EventType.NodeDataChanged, acl: node.acl.acl });
     return node.stat();
   }
@@ -342,6 +354,91 @@ export class DataTree {
     this.preserve(parentPath, parent);
     parent.cversion = cversion;
     parent.pzxid = zxid;
+  }
+
+  // ---- quotas ----
+
+  /** The quota path covering `path` (the deepest one), if any. */
+  quotaPrefixOf(path: string): string | undefined {
+    return this.quotas.maxPrefix(path);
+  }
+
+  /** A zookeeper_limits node makes a quota; a zookeeper_stats node is filled with the counts. */
+  private onQuotaNodeCreated(parentPath: string, name: string): void {
+    const target = quotaTarget(parentPath);
+    if (target === undefined) return;
+    if (name === LIMIT_NODE) this.quotas.add(target);
+    if (name === STAT_NODE) this.recountQuota(target);
+  }
+
+  /** updateQuotaStat: the stats node's data changes in place (no version, no watch), as in ZooKeeper. */
+  private updateQuotaStat(path: string, bytesDiff: bigint, countDiff: bigint): void {
+    const prefix = this.quotas.maxPrefix(path);
+    if (prefix === undefined) return;
+    const statsPath = statPath(prefix);
+    const stats = this.nodes.get(statsPath);
+    if (stats === undefined) return;
+    const track = StatsTrack.parse(stats.data);
+    track.set('count', track.get('count') + countDiff);
+    track.set('bytes', track.get('bytes') + bytesDiff);
+    this.preserve(statsPath, stats);
+    this.setQuotaData(stats, track);
+  }
+
+  /** updateQuotaForPath: count the nodes and bytes under `path` afresh. */
+  private recountQuota(path: string): void {
+    const stats = this.nodes.get(statPath(path));
+    if (stats === undefined || this.nodes.get(path) === undefined) return;
+    let count = 0n;
+    let bytes = 0n;
+    const stack = [path];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      const node = this.nodes.get(current);
+      if (node === undefined) continue;
+      count++;
+      bytes += BigInt(node.dataLength);
+      for (const name of node.children) stack.push(childPath(current, name));
+    }
+    const track = new StatsTrack();
+    track.set('count', count);
+    track.set('bytes', bytes);
+    this.preserve(statPath(path), stats);
+    this.setQuotaData(stats, track);
+  }
+
+  private setQuotaData(node: Znode, track: StatsTrack): void {
+    const data = Buffer.from(track.toString(), 'utf8');
+    this.dataSize += data.length - node.dataLength;
+    node.data = data;
+  }
+
+  /** The limits and current counts of the quota covering `path` (for enforceQuota), if any. */
+  quotaOf(path: string): { prefix: string; limits: StatsTrack; current: StatsTrack } | undefined {
+    const prefix = this.quotas.maxPrefix(path);
+    if (prefix === undefined) return undefined;
+    const limits = this.nodes.get(limitPath(prefix));
+    const current = this.nodes.get(statPath(prefix));
+    if (limits === undefined || current === undefined) return undefined;
+    return { prefix, limits: StatsTrack.parse(limits.data), current: StatsTrack.parse(current.data) };
+  }
+
+  /** After loading a snapshot: find the quotas and recount them (ZooKeeper's setupQuota). */
+  setupQuotas(): void {
+    const stack = [QUOTA_NODE];
+    while (stack.length > 0) {
+      const path = stack.pop()!;
+      const node = this.nodes.get(path);
+      if (node === undefined) continue;
+      if (node.children.size === 0 && nameOf(path) === LIMIT_NODE) {
+        const target = quotaTarget(parentOf(path));
+        if (target !== undefined) {
+          this.recountQuota(target);
+          this.quotas.add(target);
+        }
+      }
+      for (const name of node.children) stack.push(childPath(path, name));
+    }
   }
 
   /** Deletes a closing session's ephemerals: the txn's list, plus any the tree still holds. */

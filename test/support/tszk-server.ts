@@ -67,6 +67,8 @@ export async function startTszk(options: TszkOptions = {}): Promise<TszkServer> 
     maxClientCnxns: '0',
     '4lw.commands.whitelist': '*',
     'DigestAuthenticationProvider.superDigest': SUPER_DIGEST_TEST,
+    // Tests listen on loopback only, and many servers run at once: no fixed admin port.
+    'admin.enableServer': 'false',
     ...options.config,
   };
   const cfgFile = join(dataDir, 'zoo.cfg');

@@ -43,10 +43,10 @@ const options = {
   extendedTypesEnabled: true, skipAcl: false, reconfigEnabled: false, maxRequestBytes: 1 << 20,
 };
 
-function setup() {
+function setup(extra: Partial<typeof options> & { enforceQuota?: boolean } = {}) {
   let now = 1_700_000_000_000;
   const log = new FakeLog();
-  const server = new ZkServer(new DataTree(), options, { nowMs: () => now });
+  const server = new ZkServer(new DataTree(), { ...options, ...extra }, { nowMs: () => now });
   server.attachLog(log);
   const commitAll = () => server.onDurable(log.entries.at(-1)?.header.zxid ?? 0n);
   const connect = (): FakeLink => {
@@ -162,4 +162,25 @@ test('an expired session loses its ephemerals and its watchers hear NodeDeleted'
   const event = parseReply(watcher.frames.find((f) => parseReply(f).xid === -1)!);
   assert.equal(R.WatcherEvent.read(event.reader).type, EventType.NodeDeleted);
   assert.equal(server.tree.getNode('/eph'), undefined);
+});
+
+test('quotas: the stats node follows the subtree, and hard limits refuse writes when enforced', () => {
+  const { server, commitAll, connect } = setup({ enforceQuota: true });
+  const a = connect();
+  let xid = 1;
+  const mk = (path: string, data: string | null) => {
+    server.onRequest(a, requestBody(xid++, OpCode.create, R.CreateRequest, { path, data: data === null ? null : Buffer.from(data), acl: create('/').acl, flags: 0 }));
+    commitAll();
+    return parseReply(a.frames.at(-1)!).err;
+  };
+  for (const p of ['/q', '/zookeeper/quota/q']) assert.equal(mk(p, null), 0);
+  assert.equal(mk('/zookeeper/quota/q/zookeeper_limits', 'count=-1,bytes=-1=;countHardLimit=3'), 0);
+  assert.equal(mk('/zookeeper/quota/q/zookeeper_stats', 'count=0,bytes=0'), 0);
+  assert.equal(mk('/q/x', 'hello'), 0);
+  assert.equal(server.tree.getNode('/zookeeper/quota/q/zookeeper_stats')!.data!.toString(), 'count=2,bytes=5');
+  assert.equal(mk('/q/y', null), 0);
+  assert.equal(mk('/q/z', null), ErrorCode.QUOTAEXCEEDED, 'a fourth node under /q exceeds countHardLimit=3');
+  server.onRequest(a, requestBody(xid++, OpCode.delete, R.DeleteRequest, { path: '/q/x', version: -1 }));
+  commitAll();
+  assert.equal(server.tree.getNode('/zookeeper/quota/q/zookeeper_stats')!.data!.toString(), 'count=2,bytes=0');
 });
