@@ -98,6 +98,13 @@ const schemes: Record<string, Scheme> = {
     expandsAuth: true,
     userName: (id) => javaSplit(id, ':')[0] ?? '',
   },
+  /** Ids of clients that passed SASL (op 102): the authorization id, matched exactly. */
+  sasl: {
+    isValid: (id) => id !== '',
+    matches: (authId, aclId) => authId === aclId,
+    expandsAuth: true,
+    userName: (id) => id,
+  },
   ip: {
     isValid: (id) => ipPattern(id) !== null,
     matches: (authId, aclId) => {
