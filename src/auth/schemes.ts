@@ -98,13 +98,6 @@ const schemes: Record<string, Scheme> = {
     expandsAuth: true,
     userName: (id) => javaSplit(id, ':')[0] ?? '',
   },
-  /** Ids of clients that passed SASL (op 102): the authorization id, matched exactly. */
-  sasl: {
-    isValid: (id) => id !== '',
-    matches: (authId, aclId) => authId === aclId,
-    expandsAuth: true,
-    userName: (id) => id,
-  },
   ip: {
     isValid: (id) => ipPattern(id) !== null,
     matches: (authId, aclId) => {
@@ -120,11 +113,20 @@ const schemes: Record<string, Scheme> = {
   },
 };
 
-export function isKnownScheme(scheme: string): boolean {
-  return scheme in schemes;
-}
+/**
+ * Ids of clients that passed SASL (op 102): the authorization id, matched exactly. Like
+ * ZooKeeper's SASLAuthenticationProvider it exists only when configured (authProvider.N).
+ */
+const sasl: Scheme = {
+  isValid: (id) => id !== '',
+  matches: (authId, aclId) => authId === aclId,
+  expandsAuth: true,
+  userName: (id) => id,
+};
 
-export function schemeOf(name: string): Scheme | undefined {
+/** The scheme named `name`; `sasl` only when `withSasl`. */
+export function schemeOf(name: string, withSasl = false): Scheme | undefined {
+  if (name === 'sasl') return withSasl ? sasl : undefined;
   return Object.prototype.hasOwnProperty.call(schemes, name) ? schemes[name] : undefined;
 }
 
