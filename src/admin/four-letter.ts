@@ -1,77 +1,90 @@
 /**
- * Four-letter words on the client port, in ZooKeeper's text formats (zktop, kazoo and the Go
- * client parse them). Built from the server's state; the runtime supplies what only it knows.
+ * Four-letter words on the client port, in ZooKeeper 3.8's exact text formats (zktop, kazoo and
+ * the Go client parse them; the formats were compared with a running ZooKeeper 3.8). Built from
+ * the AdminContext; the connection layer calls `answer` with the first four bytes and whatever
+ * followed them (stmk's 8-byte mask).
  */
-import type { ServerConfig } from '../config/server-config.js';
 import { FOUR_LETTER_WORDS } from '../config/server-config.js';
 import { zxidHex } from '../proto/zxid.js';
-import type { ZkServer } from '../server/zk-server.js';
+import type { AdminContext } from './admin-context.js';
+import { javaDouble } from './json.js';
+import { mntrText } from './monitor.js';
+import { FULL_VERSION } from './version.js';
+import {
+  connectionRows, ephemeralsBySession, environmentOf, resetConnectionStats, sessionHex, sessionExpiryBuckets, versionDir, watchesByPath, watchesBySession,
+} from './views.js';
 
-/** The ZooKeeper release whose behaviour tszk reproduces (kazoo reads it from `envi`). */
-export const ZOOKEEPER_VERSION = '3.8.0';
-export const TSZK_VERSION = '0.1.0';
-export const FULL_VERSION = `${ZOOKEEPER_VERSION}-tszk-${TSZK_VERSION}, built on 11/23/2026 00:00 GMT`;
+export { FULL_VERSION, ZOOKEEPER_VERSION, TSZK_VERSION } from './version.js';
+export type { AdminHost } from './admin-context.js';
 
-/** What the runtime knows: environment lines, directory sizes. */
-export interface AdminHost {
-  environment(): Array<[string, string]>;
-  dataDirSize(): number;
-  logDirSize(): number;
-}
+/** The bytes telnet sends for Ctrl-C (IAC IP IAC DO); ZooKeeper knows them as "telnet close". */
+const TELNET_CLOSE = '\xff\xf4\xff\xfd';
 
 const known = new Set<string>(FOUR_LETTER_WORDS);
 
-/** Java's Double.toString for the values we print (always a decimal point). */
-function javaDouble(value: number): string {
-  return Number.isInteger(value) ? value.toFixed(1) : String(Math.round(value * 10000) / 10000);
+/** Java's Date.toString: `Mon Nov 23 19:44:25 UTC 2026`, in local time. */
+export function javaDateString(ms: number): string {
+  const d = new Date(ms);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((part) => part.type === 'timeZoneName')?.value ?? 'UTC';
+  return `${days[d.getDay()]} ${months[d.getMonth()]} ${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone} ${d.getFullYear()}`;
 }
 
 export class FourLetterWords {
-  private traceMask = 0n;
+  constructor(private readonly ctx: AdminContext) {}
 
-  constructor(
-    private readonly server: ZkServer,
-    private readonly config: ServerConfig,
-    private readonly host: AdminHost,
-  ) {}
-
-  /** The answer to `word`, or undefined when it is not a four-letter word. */
-  answer(word: string): string | undefined {
+  /**
+   * The answer to `word` (the first four bytes as latin1), or undefined when it is not a
+   * four-letter word and the bytes are a normal connection. `extra` is what followed.
+   */
+  answer(word: string, extra: Buffer = Buffer.alloc(0)): string | undefined {
+    if (word === TELNET_CLOSE) return this.ctx.config.fourLetterWhitelist.size === FOUR_LETTER_WORDS.length ? '' : 'telnet close is not executed because it is not in the whitelist.\n';
     if (!known.has(word)) return undefined;
-    if (!this.config.fourLetterWhitelist.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
+    if (!this.ctx.config.fourLetterWhitelist.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
+    const s = this.ctx.server;
     switch (word) {
       case 'ruok': return 'imok';
       case 'srvr': return this.srvr(false);
       case 'stat': return this.srvr(true);
       case 'conf': return this.conf();
       case 'cons': return this.cons();
-      case 'crst': return 'Connection stats reset.\n';
+      case 'crst':
+        resetConnectionStats(this.ctx);
+        return 'Connection stats reset.\n';
       case 'srst':
-        this.server.stats.reset();
+        s.stats.reset();
         return 'Server stats reset.\n';
       case 'dump': return this.dump();
-      case 'envi': return 'Environment:\n' + this.host.environment().map(([k, v]) => `${k}=${v}\n`).join('');
-      case 'mntr': return this.mntr();
+      case 'envi': return 'Environment:\n' + environmentOf(this.ctx).map(([k, v]) => `${k}=${v}\n`).join('');
+      case 'mntr': return mntrText(this.ctx);
       case 'wchs': return this.wchs();
       case 'wchc': return this.wchc();
       case 'wchp': return this.wchp();
-      case 'dirs': return `datadir_size: ${this.host.dataDirSize()}\nlogdir_size: ${this.host.logDirSize()}\n`;
+      case 'dirs': return `datadir_size: ${this.ctx.host.dataDirSize()}\nlogdir_size: ${this.ctx.host.logDirSize()}\n`;
       case 'isro': return 'rw';
+      // ZooKeeper lists tree digests logged every 128 txns; tszk computes none, so the list is empty.
       case 'hash': return '';
-      case 'gtmk': return `${this.traceMask}\n`;
-      case 'stmk': return `${this.traceMask}\n`;
+      case 'gtmk': return `${this.ctx.traceMask}`;
+      case 'stmk': return this.stmk(extra);
       default: return undefined;
     }
   }
 
+  /** ZooKeeper reads a 64-bit big-endian mask after `stmk`; without all 8 bytes it answers nothing. */
+  private stmk(extra: Buffer): string {
+    if (extra.length < 8) return '';
+    this.ctx.traceMask = extra.readBigInt64BE(0);
+    return `${this.ctx.traceMask}`;
+  }
+
   private srvr(withClients: boolean): string {
-    const s = this.server;
+    const s = this.ctx.server;
     let out = `Zookeeper version: ${FULL_VERSION}\n`;
     if (withClients) {
       out += 'Clients:\n';
-      for (const c of s.connectionInfos()) {
-        out += ` /${c.link.remoteAddress}:${c.link.remotePort}[1](queued=${c.queued},recved=${c.stats.received},sent=${c.stats.sent})\n`;
-      }
+      for (const c of connectionRows(this.ctx)) out += ` /${c.address}[${c.interestOps}](queued=${c.queued},recved=${c.stats.received},sent=${c.stats.sent})\n`;
       out += '\n';
     }
     out += `Latency min/avg/max: ${s.stats.latencyMinMs}/${javaDouble(s.stats.latencyAvgMs)}/${s.stats.latencyMaxMs}\n`;
@@ -80,94 +93,84 @@ export class FourLetterWords {
     out += `Connections: ${s.connectionCount()}\n`;
     out += `Outstanding: ${s.outstandingRequests}\n`;
     out += `Zxid: ${zxidHex(s.lastProcessedZxid)}\n`;
-    out += 'Mode: standalone\n';
-    // ZooKeeper's node map holds the root twice ("" and "/"), so its count is one higher.
-    out += `Node count: ${s.tree.nodeCount + 1}\n`;
+    out += `Mode: ${this.ctx.serverState}\n`;
+    out += `Node count: ${this.ctx.nodeCount}\n`;
     return out;
   }
 
   private conf(): string {
-    const c = this.config;
+    const c = this.ctx.config;
     return [
-      `clientPort=${c.clientPort}`,
+      `clientPort=${this.ctx.clientPort}`,
       'secureClientPort=-1',
-      `dataDir=${c.dataDir}/version-2`,
-      `dataDirSize=${this.host.dataDirSize()}`,
-      `dataLogDir=${c.dataLogDir}/version-2`,
-      `dataLogSize=${this.host.logDirSize()}`,
+      `dataDir=${versionDir(c.dataDir)}`,
+      `dataDirSize=${this.ctx.host.dataDirSize()}`,
+      `dataLogDir=${versionDir(c.dataLogDir)}`,
+      `dataLogSize=${this.ctx.host.logDirSize()}`,
       `tickTime=${c.tickTimeMs}`,
       `maxClientCnxns=${c.maxClientCnxns}`,
       `minSessionTimeout=${c.minSessionTimeoutMs}`,
       `maxSessionTimeout=${c.maxSessionTimeoutMs}`,
-      'clientPortListenBacklog=-1',
-      `serverId=${c.serverId}`,
+      `clientPortListenBacklog=${c.clientPortListenBacklog}`,
+      `serverId=${this.ctx.reportedServerId}`,
       '',
     ].join('\n');
   }
 
+  /** One line per connection (ServerCnxn.dumpConnectionInfo), then a blank line. */
   private cons(): string {
     let out = '';
-    for (const c of this.server.connectionInfos()) {
-      out += ` /${c.link.remoteAddress}:${c.link.remotePort}[1](queued=${c.queued},recved=${c.stats.received},sent=${c.stats.sent},`
-        + `sid=0x${BigInt.asUintN(64, c.sessionId).toString(16)},lop=${c.stats.lastOp},est=${c.stats.establishedMs},to=${c.timeoutMs},`
-        + `lzxid=${zxidHex(c.stats.lastZxid)},lresp=${c.stats.establishedMs},llat=${c.stats.lastLatencyMs})\n\n`;
+    for (const c of connectionRows(this.ctx)) {
+      const st = c.stats;
+      out += ` /${c.address}[${c.interestOps}](queued=${c.queued},recved=${st.received},sent=${st.sent},sid=0x${sessionHex(c.sessionId)},lop=${st.lastOp},est=${st.establishedMs},to=${c.timeoutMs}`;
+      if (st.lastCxid >= 0) out += `,lcxid=0x${st.lastCxid.toString(16)}`;
+      out += `,lzxid=0x${BigInt.asUintN(64, st.lastZxid).toString(16)},lresp=${st.lastResponseMs},llat=${st.lastLatencyMs},minlat=${st.latencyMinMs},avglat=${st.latencyAvgMs},maxlat=${st.latencyMaxMs})\n`;
     }
     return out + '\n';
   }
 
   private dump(): string {
-    const s = this.server;
+    const buckets = sessionExpiryBuckets(this.ctx);
+    const sessionCount = buckets.reduce((n, b) => n + b.sessions.length, 0);
     let out = 'SessionTracker dump:\n';
-    const sessions = [...s.sessions.all()];
-    out += `Session Sets (${sessions.length})/(${sessions.length}):\n`;
-    for (const session of sessions) out += `\t0x${BigInt.asUintN(64, session.id).toString(16)}\n`;
+    out += `Session Sets (${buckets.length})/(${sessionCount}):\n`;
+    for (const bucket of buckets) {
+      out += `${bucket.sessions.length} expire at ${javaDateString(bucket.expiresAtMs)}:\n`;
+      for (const id of bucket.sessions) out += `\t0x${sessionHex(id)}\n`;
+    }
+    const owners = ephemeralsBySession(this.ctx);
     out += 'ephemeral nodes dump:\n';
-    const owners = s.tree.ephemeralOwners();
-    out += `Sessions with Ephemerals (${owners.size}):\n`;
+    out += `Sessions with Ephemerals (${owners.length}):\n`;
     for (const [id, paths] of owners) {
-      out += `0x${BigInt.asUintN(64, id).toString(16)}:\n`;
+      out += `0x${sessionHex(id)}:\n`;
       for (const p of paths) out += `\t${p}\n`;
     }
+    // NIOServerCnxnFactory's connection expiry queue: a connection expires with its session.
+    const rows = connectionRows(this.ctx);
+    const byExpiry = new Map<number, typeof rows>();
+    for (const row of rows) {
+      const at = this.ctx.server.sessions.get(row.sessionId)?.expiresAtMs ?? 0;
+      byExpiry.set(at, [...(byExpiry.get(at) ?? []), row]);
+    }
     out += 'Connections dump:\n';
+    out += `Connections Sets (${byExpiry.size})/(${rows.length}):\n`;
+    for (const at of [...byExpiry.keys()].sort((a, b) => a - b)) {
+      const group = byExpiry.get(at)!;
+      out += `${group.length} expire at ${javaDateString(at)}:\n`;
+      for (const row of group) out += `\tip: /${row.address} sessionId: 0x${sessionHex(row.sessionId)}\n`;
+    }
     return out;
   }
 
-  private mntr(): string {
-    const s = this.server;
-    const lines: Array<[string, string | number]> = [
-      ['zk_version', FULL_VERSION],
-      ['zk_server_state', 'standalone'],
-      ['zk_avg_latency', javaDouble(s.stats.latencyAvgMs)],
-      ['zk_max_latency', s.stats.latencyMaxMs],
-      ['zk_min_latency', s.stats.latencyMinMs],
-      ['zk_packets_received', s.stats.packetsReceived],
-      ['zk_packets_sent', s.stats.packetsSent],
-      ['zk_num_alive_connections', s.connectionCount()],
-      ['zk_outstanding_requests', s.outstandingRequests],
-      ['zk_znode_count', s.tree.nodeCount + 1],
-      ['zk_watch_count', s.watches.watchCount],
-      ['zk_ephemerals_count', s.tree.ephemeralCount],
-      ['zk_approximate_data_size', s.tree.approximateDataSize],
-      ['zk_global_sessions', s.sessions.size],
-      ['zk_local_sessions', 0],
-      ['zk_last_proposal_size', -1],
-      ['zk_max_proposal_size', -1],
-      ['zk_min_proposal_size', -1],
-    ];
-    return lines.map(([k, v]) => `${k}\t${v}\n`).join('');
-  }
-
   private wchs(): string {
-    const w = this.server.watches;
+    const w = this.ctx.server.watches;
     return `${w.dataPathsByWatcher().size} connections watching ${w.dataWatchersByPath().size} paths\nTotal watches:${w.dataWatchCount}\n`;
   }
 
   private wchc(): string {
     let out = '';
-    const sessionOf = new Map<number, bigint>();
-    for (const c of this.server.connectionInfos()) sessionOf.set(c.link.id, c.sessionId);
-    for (const [watcher, paths] of this.server.watches.dataPathsByWatcher()) {
-      out += `0x${BigInt.asUintN(64, sessionOf.get(watcher) ?? 0n).toString(16)}\n`;
+    for (const [session, paths] of watchesBySession(this.ctx)) {
+      out += `0x${sessionHex(session)}\n`;
       for (const p of paths) out += `\t${p}\n`;
     }
     return out + '\n';
@@ -175,11 +178,9 @@ export class FourLetterWords {
 
   private wchp(): string {
     let out = '';
-    const sessionOf = new Map<number, bigint>();
-    for (const c of this.server.connectionInfos()) sessionOf.set(c.link.id, c.sessionId);
-    for (const [path, watchers] of this.server.watches.dataWatchersByPath()) {
+    for (const [path, sessions] of watchesByPath(this.ctx)) {
       out += `${path}\n`;
-      for (const w of watchers) out += `\t0x${BigInt.asUintN(64, sessionOf.get(w) ?? 0n).toString(16)}\n`;
+      for (const id of sessions) out += `\t0x${sessionHex(id)}\n`;
     }
     return out + '\n';
   }

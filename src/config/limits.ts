@@ -29,4 +29,18 @@ export const limits = {
   ttlMsMax: 0xff_ffff_ffffn,
   /** Container nodes removed per check at most (znode.container.maxPerMinute). */
   containerDeletesPerCheckMax: 10_000,
+  /** Rolled log files kept at most (zookeeper.log.maxbackupindex). */
+  logBackupFilesMax: 1_000,
+  /** Samples kept per latency summary for its percentiles (the most recent ones). */
+  summarySamplesMax: 4_096,
+  /** Concurrent HTTP connections to the admin server or the metrics endpoint, each. */
+  httpConnectionsMax: 64,
+  /** Bytes of an HTTP request line and headers the admin server reads at most. */
+  httpHeaderBytesMax: 16 * 1024,
+  /** Bytes the admin server reads from a request body at most (commands take no body). */
+  httpBodyBytesMax: 64 * 1024,
+  /** A `zk-server start` waits this long for the daemon to answer srvr before calling it failed. */
+  daemonStartTimeoutMs: 30_000,
+  /** A `zk-server stop` waits this long for the process to exit after SIGTERM before SIGKILL. */
+  daemonStopTimeoutMs: 30_000,
 } as const;

@@ -1,51 +1,91 @@
 /**
  * Composition root of a standalone server: recover the tree from disk, wire the pipeline to the
- * txn log, listen for clients, run the clocks (session expiry, containers, snapshots).
+ * txn log, listen for clients, run the clocks (session expiry, containers, snapshots, autopurge),
+ * serve the admin commands and metrics, and log what operators grep for.
  */
-import { hostname, userInfo, type, arch, release, freemem, totalmem, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FourLetterWords, FULL_VERSION } from '../admin/four-letter.js';
-import type { ServerConfig } from '../config/server-config.js';
+import { statSync } from 'node:fs';
+import { hostname, userInfo, type, arch, release, freemem, totalmem, tmpdir, EOL } from 'node:os';
+import { AdminContext, type AdminHost } from '../admin/admin-context.js';
+import { FourLetterWords } from '../admin/four-letter.js';
+import { FULL_VERSION } from '../admin/version.js';
+import { configSystemProperties, type ServerConfig } from '../config/server-config.js';
+import type { ModeDecision } from '../config/mode.js';
 import { limits } from '../config/limits.js';
+import { OpCode } from '../proto/op-code.js';
+import type { TxnEntry } from '../proto/txn.js';
+import { zxidHex } from '../proto/zxid.js';
 import { DataTree } from '../tree/data-tree.js';
 import { ZkServer } from '../server/zk-server.js';
 import { NodeFileSystem } from '../runtime/node-file-system.js';
 import { directorySize } from '../runtime/directory-size.js';
 import { listen } from '../runtime/tcp-listener.js';
+import { startAdminServer, startMetricsServer, type HttpEndpoint } from '../runtime/admin-http.js';
+import { maxFileDescriptorCount, openFileDescriptorCount } from '../runtime/process-stats.js';
+import { formatLogLine, type Logger, type LogLevel } from '../runtime/logger.js';
 import { recover } from '../storage/recovery.js';
 import { TxnLog } from '../storage/txn-log.js';
-import { writeSnapshot } from '../storage/snapshot.js';
+import { listSnapshots, writeSnapshot } from '../storage/snapshot.js';
+import { joinPath, versionDir } from '../storage/file-names.js';
+import { purge } from '../storage/purge.js';
+
+export type { Logger, LogLevel } from '../runtime/logger.js';
 
 export interface RunningServer {
   readonly port: number;
   readonly server: ZkServer;
+  /** The admin server's port, when it runs. */
+  readonly adminPort: number | undefined;
+  /** The Prometheus endpoint's port, when it runs. */
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
-export type Logger = (level: 'INFO' | 'WARN' | 'ERROR', message: string) => void;
-
-export const consoleLogger: Logger = (level, message) => {
-  const line = `${new Date().toISOString()} [${level}] ${message}`;
-  if (level === 'INFO') console.log(line);
-  else console.error(line);
+/** Console logging in the server's log layout (INFO and below to stdout, WARN and up to stderr). */
+export const consoleLogger: Logger = (level, message, component = 'main') => {
+  const line = formatLogLine(Date.now(), '', level, component, message);
+  if (level === 'WARN' || level === 'ERROR') process.stderr.write(line);
+  else process.stdout.write(line);
 };
 
+export interface StartOptions {
+  /** The mode decision, for the start banner. */
+  readonly mode?: ModeDecision;
+  /** When the admin server cannot bind: fail (ZooKeeper exits with 4) or only warn (the quick start). */
+  readonly adminServerRequired?: boolean;
+}
+
+/** Thrown when the admin server cannot start; ZooKeeper exits with code 4 then. */
+export class AdminServerError extends Error {
+  override name = 'AdminServerError';
+}
+
+/** Connection-close reasons that are refusals or protocol errors an operator should see. */
+function closeLevel(message: string): LogLevel {
+  if (message.endsWith('four-letter word answered')) return 'DEBUG';
+  if (/session closed by client|session expired|session moved/.test(message)) return 'INFO';
+  return 'WARN';
+}
+
 /** Starts a standalone server; resolves once it accepts clients. */
-export async function startServer(config: ServerConfig, log: Logger = consoleLogger): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, log: Logger = consoleLogger, options: StartOptions = {}): Promise<RunningServer> {
   const fs = new NodeFileSystem();
-  const snapDir = join(config.dataDir, 'version-2');
-  const logDir = join(config.dataLogDir, 'version-2');
+  const snapDir = versionDir(config.dataDir);
+  const logDir = versionDir(config.dataLogDir);
   await fs.mkdirp(snapDir);
   await fs.mkdirp(logDir);
-  for (const key of config.unknownKeys) log('WARN', `unknown configuration key ${key} ignored`);
+  for (const warning of config.warnings) log('WARN', warning, 'config');
+  announceMode(options.mode, log);
 
-  const startedMs = Date.now();
+  const recoveryStartedMs = Date.now();
   const tree = new DataTree();
   const recovered = await recover(fs, { dataDir: config.dataDir, dataLogDir: config.dataLogDir }, tree);
+  const recoveryMs = Date.now() - recoveryStartedMs;
+  for (const skipped of recovered.skippedSnapshots) log('WARN', `skipped snapshot ${skipped.file}: ${skipped.reason}`, 'recovery');
   if (recovered.truncated !== undefined) {
-    log('WARN', `truncated torn txn log tail: ${recovered.truncated.file} at ${recovered.truncated.atOffset} (${recovered.truncated.bytesDropped} bytes)`);
+    log('WARN', `truncated torn txn log tail: ${recovered.truncated.file} at ${recovered.truncated.atOffset} (${recovered.truncated.bytesDropped} bytes)`, 'recovery');
   }
-  log('INFO', `recovered ${tree.nodeCount} znodes, ${recovered.sessions.size} sessions, last zxid 0x${recovered.lastZxid.toString(16)} in ${Date.now() - startedMs} ms`);
+  log('INFO', `recovered ${tree.nodeCount} znodes, ${recovered.sessions.size} sessions, last zxid ${zxidHex(recovered.lastZxid)} in ${recoveryMs} ms`
+    + ` (snapshot ${recovered.snapshotZxid === undefined ? 'none' : zxidHex(recovered.snapshotZxid)}, ${recovered.txnsReplayed} txns replayed)`, 'recovery');
 
   const server = new ZkServer(tree, {
     tickTimeMs: config.tickTimeMs,
@@ -55,54 +95,152 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
     superDigest: config.superDigest,
     extendedTypesEnabled: config.extendedTypesEnabled,
     skipAcl: config.skipAcl,
+    enforceQuota: config.enforceQuota,
     reconfigEnabled: config.reconfigEnabled,
     maxRequestBytes: config.juteMaxBuffer + limits.juteMaxBufferExtra,
   }, { nowMs: () => Date.now() });
   server.restoreSessions(recovered.sessions);
+  const stats = server.stats;
+  stats.dbInitTime.add(recoveryMs);
+  stats.startupTxnsLoaded.add(recovered.txnsReplayed);
+  log('INFO', `minSessionTimeout set to ${config.minSessionTimeoutMs} ms, maxSessionTimeout set to ${config.maxSessionTimeoutMs} ms`);
+
+  // ---- session events, seen as their txns pass through the log ----
+  const sessionEvents = new SessionEventLog(server, log);
+  let lastSnapshot = await newestSnapshotInfo(fs, config.dataDir);
 
   let fatal: Error | undefined;
+  let lastSyncCount = 0;
   const txnLog = await TxnLog.open(fs, config.dataLogDir, {
-    nowMs: () => Date.now(),
-    onDurable: (zxid) => server.onDurable(zxid),
+    nowMs: () => performance.now(),
+    onDurable: (zxid) => {
+      server.onDurable(zxid);
+      const s = txnLog.stats;
+      if (s.syncCount !== lastSyncCount) {
+        lastSyncCount = s.syncCount;
+        stats.fsyncTime.add(Math.round(s.syncDurationMsLast));
+        stats.syncBatchSize.add(s.batchTxnsLast);
+        if (s.syncDurationMsLast > config.fsyncWarningThresholdMs) {
+          stats.fsyncThresholdExceedCount++;
+          log('WARN', `fsync-ing the write ahead log took ${Math.round(s.syncDurationMsLast)}ms which will adversely effect operation latency. `
+            + `File size is ${s.currentFileBytes} bytes. See the ZooKeeper troubleshooting guide (fsync.warningthresholdms=${config.fsyncWarningThresholdMs})`, 'txnlog');
+        }
+      }
+      sessionEvents.onDurable(zxid);
+    },
     onError: (error) => {
       // A log that cannot be written must not acknowledge anything more: stop serving.
       fatal = error;
-      log('ERROR', `txn log failure, shutting down: ${error.message}`);
+      log('ERROR', `txn log failure, shutting down: ${error.message}`, 'txnlog');
       void shutdown().then(() => process.exit(2));
     },
   });
 
-  const snapshots = new SnapshotScheduler(config.snapCount, () => {
+  const snapshots = new SnapshotScheduler(config.snapCount, config.snapSizeLimitBytes, () => txnLog.stats.bytesWritten, () => {
     txnLog.roll();
     const view = tree.beginSnapshot();
     const sessions = [...server.sessions.all()].map((s) => ({ id: s.id, timeoutMs: s.timeoutMs }));
     const started = Date.now();
+    log('INFO', `Snapshotting: ${zxidHex(view.zxid)} to ${joinPath(snapDir, `snapshot.${view.zxid.toString(16)}`)}`, 'snapshot');
     return writeSnapshot(fs, config.dataDir, view, sessions, { yieldEvery: limits.snapshotNodesPerSlice, yieldFn: () => new Promise((r) => setImmediate(r)) })
-      .then((written) => log('INFO', `snapshot ${written.path} (${written.nodes} znodes) written in ${Date.now() - started} ms`))
-      .catch((e: Error) => log('ERROR', `snapshot failed: ${e.message}`));
+      .then((written) => {
+        const tookMs = Date.now() - started;
+        stats.snapshotTime.add(tookMs);
+        lastSnapshot = { zxid: written.zxid, timestampSec: Math.floor(Date.now() / 1000) };
+        log('INFO', `Snapshot taken in ${tookMs} ms: ${written.path} (${written.nodes} znodes, ${written.bytes} bytes)`, 'snapshot');
+        return written;
+      })
+      .catch((e: Error) => {
+        log('ERROR', `snapshot failed: ${e.message}`, 'snapshot');
+        throw e;
+      });
   });
   server.attachLog({
     append: (entry) => {
+      sessionEvents.onAppend(entry);
       txnLog.append(entry);
+      if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
       snapshots.onTxn();
     },
   });
 
-  const four = new FourLetterWords(server, config, {
-    environment: () => environment(config),
+  // ---- admin surfaces ----
+  let servingSinceMs = Date.now();
+  const host: AdminHost = {
+    environment: () => environment(),
+    systemProperties: () => systemProperties(config),
     dataDirSize: () => directorySize(snapDir),
     logDirSize: () => directorySize(logDir),
-  });
+    openFileDescriptorCount,
+    maxFileDescriptorCount,
+    nowMs: () => Date.now(),
+    uptimeMs: () => Date.now() - servingSinceMs,
+    lastSnapshot: () => lastSnapshot,
+    takeSnapshot: async () => {
+      const written = await snapshots.takeNow();
+      return { path: written.path, zxid: written.zxid, bytes: written.bytes };
+    },
+  };
+  const ctx = new AdminContext(server, config, host, options.mode);
+  const four = new FourLetterWords(ctx);
   const listener = await listen(server, {
     host: config.clientPortAddress,
     port: config.clientPort,
     maxClientCnxns: config.maxClientCnxns,
+    maxCnxns: config.maxCnxns,
+    backlog: config.clientPortListenBacklog,
+    keepAlive: config.clientTcpKeepAlive,
     maxFrameBytes: config.juteMaxBuffer + limits.juteMaxBufferExtra,
-    fourLetter: (word) => four.answer(word),
-    log: (message) => log('INFO', message),
+    fourLetter: (word, extra) => four.answer(word, extra),
+    log: (message) => log(closeLevel(message), message, 'cnxn'),
+    onAccepted: () => stats.counters.connection_request_count++,
+    onRefused: (reason) => {
+      stats.counters.connection_rejected++;
+      log('WARN', `Connection refused: ${reason}`, 'cnxn');
+    },
+    onBytesReceived: (bytes) => {
+      stats.counters.bytes_received_count += bytes;
+    },
   });
-  const tick = setInterval(() => server.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
+  ctx.boundClientPort = listener.port;
+  const endpoints: HttpEndpoint[] = [];
+  const closeEndpoints = async (): Promise<void> => {
+    await Promise.all(endpoints.splice(0).map((e) => e.close()));
+  };
+  let adminPort: number | undefined;
+  let metricsPort: number | undefined;
+  try {
+    if (config.admin.enabled) {
+      try {
+        const admin = await startAdminServer(ctx, { address: config.admin.address, port: config.admin.port, commandUrl: config.admin.commandUrl, idleTimeoutMs: config.admin.idleTimeoutMs, log });
+        endpoints.push(admin);
+        adminPort = admin.port;
+      } catch (e) {
+        const message = `Problem starting AdminServer on address ${config.admin.address}, port ${config.admin.port} and command URL ${config.admin.commandUrl}: ${(e as Error).message}`
+          + ' (set admin.serverPort to a free port, or admin.enableServer=false)';
+        if (options.adminServerRequired !== false) throw new AdminServerError(message);
+        log('WARN', message, 'admin');
+      }
+    }
+    if (config.prometheus !== undefined) {
+      const metrics = await startMetricsServer(ctx, { ...config.prometheus, startedAtMs: Date.now(), log }).catch((e: Error) => {
+        throw new Error(`Cannot start /metrics server on ${config.prometheus!.host}:${config.prometheus!.port}: ${e.message} (set metricsProvider.httpPort to a free port)`);
+      });
+      endpoints.push(metrics);
+      metricsPort = metrics.port;
+    }
+  } catch (e) {
+    await closeEndpoints();
+    await listener.close();
+    await txnLog.close().catch(() => undefined);
+    throw e;
+  }
+
+  // ---- clocks ----
+  const tick = setInterval(() => sessionEvents.duringTick(() => server.tick()), Math.max(1, Math.floor(config.tickTimeMs / 2)));
   const containers = setInterval(() => server.checkContainers(), config.containerCheckIntervalMs);
+  const autopurge = startAutopurge(config, fs, log);
+  servingSinceMs = Date.now();
   log('INFO', `tszk ${FULL_VERSION} serving standalone on ${config.clientPortAddress}:${listener.port}, data in ${config.dataDir}`);
 
   let closing: Promise<void> | undefined;
@@ -110,26 +248,133 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
     closing ??= (async () => {
       clearInterval(tick);
       clearInterval(containers);
+      autopurge.stop();
+      await closeEndpoints();
       await listener.close();
       if (fatal === undefined) await txnLog.close();
       await snapshots.idle();
+      await autopurge.idle();
+      log('INFO', 'shut down');
     })();
     return closing;
   }
-  return { port: listener.port, server, close: shutdown };
+  return { port: listener.port, server, adminPort, metricsPort, close: shutdown };
 }
 
-/** Snapshots every snapCount/2 + random(snapCount/2) txns, one at a time (ZooKeeper's SyncRequestProcessor). */
+/** The start banner: which mode, and why, loudly when the config mentions other servers. */
+function announceMode(mode: ModeDecision | undefined, log: Logger): void {
+  if (mode === undefined) return;
+  if (!mode.loud) {
+    log('INFO', `Running standalone: ${mode.reason}`, 'mode');
+    return;
+  }
+  log('WARN', '*** RUNNING STANDALONE although the configuration names other servers ***', 'mode');
+  log('WARN', `Why: ${mode.reason}`, 'mode');
+  for (const problem of mode.problems) log('WARN', `Also: ${problem}`, 'mode');
+  if (mode.fix !== undefined) log('WARN', `Fix: ${mode.fix}`, 'mode');
+}
+
+/**
+ * Logs session lifecycles as ZooKeeper does ("Established session", "Expiring session",
+ * session closed), from the createSession/closeSession txns that pass through the log: a
+ * closeSession appended while the server's tick runs is an expiry, any other one a client's
+ * request. Established and closed are logged once durable (that is when they happened).
+ */
+class SessionEventLog {
+  private inTick = false;
+  private readonly pending: Array<{ zxid: bigint; kind: 'create' | 'close'; sessionId: bigint; timeoutMs: number; client: string; expired: boolean }> = [];
+
+  constructor(private readonly server: ZkServer, private readonly log: Logger) {}
+
+  duringTick(run: () => void): void {
+    this.inTick = true;
+    try {
+      run();
+    } finally {
+      this.inTick = false;
+    }
+  }
+
+  onAppend(entry: TxnEntry): void {
+    const type = entry.body.type;
+    if (type !== OpCode.createSession && type !== OpCode.closeSession) return;
+    const sessionId = entry.header.clientId;
+    const id = `0x${BigInt.asUintN(64, sessionId).toString(16)}`;
+    if (type === OpCode.closeSession && this.inTick) {
+      const timeoutMs = this.server.sessions.get(sessionId)?.timeoutMs ?? 0;
+      this.server.stats.counters.stale_sessions_expired++;
+      this.log('INFO', `Expiring session ${id}, timeout of ${timeoutMs}ms exceeded`, 'session');
+    }
+    if (this.pending.length >= limits.uncommittedTxnsMax) this.pending.shift();
+    this.pending.push({
+      zxid: entry.header.zxid, kind: type === OpCode.createSession ? 'create' : 'close', sessionId,
+      timeoutMs: entry.body.type === OpCode.createSession ? entry.body.timeOut : 0,
+      client: type === OpCode.closeSession ? this.clientOf(sessionId) : '', expired: this.inTick,
+    });
+  }
+
+  onDurable(zxid: bigint): void {
+    // Sessions established by the txns just applied are not in an address map built earlier.
+    if (this.pending.length > 0 && this.pending[0]!.zxid <= zxid) this.addresses = undefined;
+    while (this.pending.length > 0 && this.pending[0]!.zxid <= zxid) {
+      const event = this.pending.shift()!;
+      const id = `0x${BigInt.asUintN(64, event.sessionId).toString(16)}`;
+      if (event.kind === 'create') {
+        const client = this.clientOf(event.sessionId);
+        this.log('INFO', `Established session ${id} with negotiated timeout ${event.timeoutMs} for client ${client === '' ? '(gone before its session was created)' : client}`, 'session');
+      } else {
+        this.log('INFO', event.expired ? `Processed session termination for sessionid: ${id} (expired)` : `Session ${id} closed by client ${event.client === '' ? '(disconnected)' : event.client}`, 'session');
+      }
+    }
+  }
+
+  /** Session -> client address, built at most once per event-loop turn (a scan of all connections). */
+  private addresses: Map<bigint, string> | undefined;
+
+  private clientOf(sessionId: bigint): string {
+    if (this.addresses === undefined) {
+      const addresses = new Map<bigint, string>();
+      for (const c of this.server.connectionInfos()) addresses.set(c.sessionId, `/${c.link.remoteAddress}:${c.link.remotePort}`);
+      this.addresses = addresses;
+      setImmediate(() => {
+        this.addresses = undefined;
+      });
+    }
+    return this.addresses.get(sessionId) ?? '';
+  }
+}
+
+/** The newest snapshot on disk, for the admin `last_snapshot` command. */
+async function newestSnapshotInfo(fs: NodeFileSystem, dataDir: string): Promise<{ zxid: bigint; timestampSec: number } | undefined> {
+  const newest = (await listSnapshots(fs, dataDir)).find((s) => s.suffix === '');
+  if (newest === undefined) return undefined;
+  try {
+    return { zxid: newest.zxid, timestampSec: Math.floor(statSync(joinPath(versionDir(dataDir), newest.name)).mtimeMs / 1000) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Snapshots every snapCount/2 + random(snapCount/2) txns, or when the log written since the
+ * last one passes snapSizeLimitInKb/2 + random(half of it), one at a time (ZooKeeper's
+ * SyncRequestProcessor.shouldSnapshot).
+ */
 class SnapshotScheduler {
   private count = 0;
   private threshold: number;
-  private running: Promise<void> | undefined;
+  private bytesAtLast = 0;
+  private bytesThreshold: number;
+  private running: Promise<WrittenLike> | undefined;
 
   constructor(
     private readonly snapCount: number,
-    private readonly take: () => Promise<void>,
+    private readonly snapSizeLimitBytes: number,
+    private readonly bytesWritten: () => number,
+    private readonly take: () => Promise<WrittenLike>,
   ) {
     this.threshold = this.nextThreshold();
+    this.bytesThreshold = this.nextBytesThreshold();
   }
 
   private nextThreshold(): number {
@@ -137,21 +382,103 @@ class SnapshotScheduler {
     return half + Math.floor(Math.random() * half);
   }
 
-  onTxn(): void {
-    if (++this.count < this.threshold || this.running !== undefined) return;
-    this.count = 0;
-    this.threshold = this.nextThreshold();
-    this.running = this.take().finally(() => {
-      this.running = undefined;
-    });
+  private nextBytesThreshold(): number {
+    const half = Math.floor(this.snapSizeLimitBytes / 2);
+    return half + Math.floor(Math.random() * half);
   }
 
-  idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
+  onTxn(): void {
+    this.count++;
+    const bySize = this.snapSizeLimitBytes > 0 && this.bytesWritten() - this.bytesAtLast > this.bytesThreshold;
+    if ((this.count < this.threshold && !bySize) || this.running !== undefined) return;
+    void this.start().catch(() => undefined);
+  }
+
+  private start(): Promise<WrittenLike> {
+    this.count = 0;
+    this.bytesAtLast = this.bytesWritten();
+    this.threshold = this.nextThreshold();
+    this.bytesThreshold = this.nextBytesThreshold();
+    const running = this.take().finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  /** A snapshot now (after the one in progress, if any). */
+  async takeNow(): Promise<WrittenLike> {
+    while (this.running !== undefined) await this.running.catch(() => undefined);
+    return this.start();
+  }
+
+  idle(): Promise<unknown> {
+    return (this.running ?? Promise.resolve()).catch(() => undefined);
   }
 }
 
-function environment(config: ServerConfig): Array<[string, string]> {
+interface WrittenLike {
+  readonly path: string;
+  readonly zxid: bigint;
+  readonly bytes: number;
+}
+
+/** setTimeout's largest delay; longer waits are chained. */
+const TIMER_DELAY_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * Autopurge (DatadirCleanupManager): when autopurge.purgeInterval > 0, purge right away and then
+ * every purgeInterval hours, keeping autopurge.snapRetainCount snapshots and the logs they need.
+ */
+function startAutopurge(config: ServerConfig, fs: NodeFileSystem, log: Logger): { stop(): void; idle(): Promise<void> } {
+  const { snapRetainCount, purgeIntervalHours } = config.autopurge;
+  log('INFO', `autopurge.snapRetainCount set to ${snapRetainCount}`, 'purge');
+  log('INFO', `autopurge.purgeInterval set to ${purgeIntervalHours}`, 'purge');
+  if (purgeIntervalHours <= 0) {
+    log('INFO', 'Purge task is not scheduled.', 'purge');
+    return { stop: () => undefined, idle: () => Promise.resolve() };
+  }
+  const intervalMs = purgeIntervalHours * 3_600_000;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const run = (): void => {
+    running = (async () => {
+      log('INFO', 'Purge task started.', 'purge');
+      try {
+        const result = await purge(fs, { dataDir: config.dataDir, dataLogDir: config.dataLogDir }, snapRetainCount);
+        for (const path of result.removed) log('INFO', `Removing file: ${path}`, 'purge');
+        log('INFO', `Purge task completed: ${result.removed.length} files removed, ${result.retainedSnapshots.length} snapshots kept.`, 'purge');
+      } catch (e) {
+        log('ERROR', `Purge task failed: ${(e as Error).message}`, 'purge');
+      }
+    })();
+  };
+  const schedule = (delayMs: number): void => {
+    if (stopped) return;
+    const wait = Math.min(delayMs, TIMER_DELAY_MAX_MS);
+    timer = setTimeout(() => {
+      if (delayMs > wait) return schedule(delayMs - wait);
+      run();
+      schedule(intervalMs);
+    }, wait);
+    timer.unref();
+  };
+  run();
+  schedule(intervalMs);
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+    idle: () => running,
+  };
+}
+
+/** `envi`: ZooKeeper's Environment.list, with Node's answers where ZooKeeper has the JVM's. */
+function environment(): Array<[string, string]> {
+  const user = userInfo();
+  const memory = process.memoryUsage();
   return [
     ['zookeeper.version', FULL_VERSION],
     ['host.name', hostname()],
@@ -165,12 +492,25 @@ function environment(config: ServerConfig): Array<[string, string]> {
     ['os.name', type()],
     ['os.arch', arch()],
     ['os.version', release()],
-    ['user.name', userInfo().username],
-    ['user.home', userInfo().homedir],
+    ['user.name', user.username],
+    ['user.home', user.homedir],
     ['user.dir', process.cwd()],
-    ['os.memory.free', `${Math.floor(freemem() / 1048576)}MB`],
+    ['os.memory.free', `${Math.floor((memory.heapTotal - memory.heapUsed) / 1048576)}MB`],
     ['os.memory.max', `${Math.floor(totalmem() / 1048576)}MB`],
-    ['os.memory.total', `${Math.floor(process.memoryUsage().rss / 1048576)}MB`],
-    ['tszk.dataDir', config.dataDir],
+    ['os.memory.total', `${Math.floor(memory.rss / 1048576)}MB`],
   ];
+}
+
+/** `system_properties`: what a JVM would list, from Node, plus the zookeeper.* keys of zoo.cfg; sorted. */
+function systemProperties(config: ServerConfig): Array<[string, string]> {
+  const user = userInfo();
+  const props: Array<[string, string]> = [
+    ['file.encoding', 'UTF-8'], ['file.separator', '/'], ['java.class.path', process.argv[1] ?? ''],
+    ['java.home', process.execPath], ['java.io.tmpdir', tmpdir()], ['java.vendor', 'Node.js'], ['java.version', process.version],
+    ['line.separator', EOL], ['os.arch', arch()], ['os.name', type()], ['os.version', release()], ['path.separator', ':'],
+    ['user.dir', process.cwd()], ['user.home', user.homedir], ['user.name', user.username],
+    ['os.memory.free.system', `${Math.floor(freemem() / 1048576)}MB`],
+    ...configSystemProperties(config),
+  ];
+  return props.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }

@@ -62,6 +62,16 @@ export interface ListenerOptions extends ConnectionOptions {
   readonly port: number;
   /** Concurrent connections per remote address; 0 means no limit (maxClientCnxns). */
   readonly maxClientCnxns: number;
+  /** Concurrent connections in all; 0 (the default) means no limit (maxCnxns). */
+  readonly maxCnxns?: number;
+  /** listen() backlog; -1 or absent leaves the system default (clientPortListenBacklog). */
+  readonly backlog?: number;
+  /** TCP keepalive on client sockets (clientTcpKeepAlive). */
+  readonly keepAlive?: boolean;
+  /** Counts for metrics: a connection was accepted / refused (with ZooKeeper's reason) / sent bytes. */
+  readonly onAccepted?: () => void;
+  readonly onRefused?: (reason: string) => void;
+  readonly onBytesReceived?: (bytes: number) => void;
 }
 
 /** Listens for clients; resolves once bound. */
@@ -71,15 +81,28 @@ export async function listen(server: ZkServer, options: ListenerOptions): Promis
   const tcp = net.createServer({ noDelay: true }, (socket) => {
     const port = socketPort(socket);
     const count = perAddress.get(port.remoteAddress) ?? 0;
-    if (options.maxClientCnxns > 0 && count >= options.maxClientCnxns) {
-      options.log(`Too many connections from /${port.remoteAddress} - max is ${options.maxClientCnxns}`);
+    const refuse = (reason: string): void => {
+      if (options.onRefused !== undefined) options.onRefused(reason);
+      else options.log(reason);
       socket.destroy();
+    };
+    if (options.maxClientCnxns > 0 && count >= options.maxClientCnxns) {
+      refuse(`Too many connections from /${port.remoteAddress} - max is ${options.maxClientCnxns}`);
       return;
     }
+    if ((options.maxCnxns ?? 0) > 0 && sockets.size >= options.maxCnxns!) {
+      refuse(`Too many connections in total (maxCnxns=${options.maxCnxns}); refusing /${port.remoteAddress}:${port.remotePort}`);
+      return;
+    }
+    options.onAccepted?.();
+    if (options.keepAlive === true) socket.setKeepAlive(true);
     perAddress.set(port.remoteAddress, count + 1);
     sockets.add(socket);
     const connection = new ClientConnection(port, server, options);
-    socket.on('data', (chunk: Buffer) => connection.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      options.onBytesReceived?.(chunk.length);
+      connection.onData(chunk);
+    });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       sockets.delete(socket);
@@ -91,7 +114,8 @@ export async function listen(server: ZkServer, options: ListenerOptions): Promis
   });
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
-    tcp.listen(options.port, options.host, () => {
+    const backlog = options.backlog !== undefined && options.backlog > 0 ? options.backlog : undefined;
+    tcp.listen({ port: options.port, host: options.host, ...(backlog !== undefined && { backlog }) }, () => {
       tcp.off('error', reject);
       resolve();
     });

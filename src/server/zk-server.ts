@@ -26,7 +26,7 @@ import { Prep } from './prep.js';
 import { multiResponseCodec, Reads, type MultiResult } from './reads.js';
 import { body, connectResponseFrame, notificationFrame, replyFrame, type ReplyBody } from './replies.js';
 import { decodeRequest, isClientOp, isWrite, type Request } from './request.js';
-import { ServerStats } from './server-stats.js';
+import { ConnectionStats, ServerStats } from './server-stats.js';
 
 /** The server's handle on one client connection (implemented by the connection layer). */
 export interface ClientLink {
@@ -60,6 +60,8 @@ export interface ServerOptions {
   readonly skipAcl: boolean;
   readonly reconfigEnabled: boolean;
   readonly maxRequestBytes: number;
+  /** zoo.cfg enforceQuota: hard quota limits refuse writes with QUOTAEXCEEDED. */
+  readonly enforceQuota?: boolean;
 }
 
 export interface Clock {
@@ -87,7 +89,7 @@ interface Connected {
   readonly timeoutMs: number;
   closed: boolean;
   paused: boolean;
-  stats: { received: number; sent: number; lastZxid: bigint; lastOp: string; lastLatencyMs: number; establishedMs: number };
+  readonly stats: ConnectionStats;
 }
 
 /** What waits on a txn in the log: where its outcome goes once it is applied. */
@@ -161,6 +163,7 @@ export class ZkServer {
 
   /** A ConnectRequest arrived; the reply (and session) follow, possibly after a txn commits. */
   onConnectRequest(link: ClientLink, frame: Buffer): void {
+    this.stats.packetsReceived++;
     let request: ReturnType<typeof R.ConnectRequest.read>;
     let withReadOnly = false;
     try {
@@ -201,11 +204,12 @@ export class ZkServer {
     const connection: Connected = {
       link, sessionId, timeoutMs, queue: [], closed: false, paused: false,
       authIds: [{ scheme: 'ip', id: link.remoteAddress }],
-      stats: { received: 0, sent: 0, lastZxid: 0n, lastOp: 'NA', lastLatencyMs: 0, establishedMs: this.clock.nowMs() },
+      stats: new ConnectionStats(this.clock.nowMs()),
     };
     this.connections.set(link.id, connection);
     this.bySession.set(sessionId, connection);
     link.send(connectResponseFrame(timeoutMs, sessionId, sessionPassword(sessionId), withReadOnly));
+    this.stats.packetsSent++;
     link.sessionEstablished();
   }
 
@@ -287,6 +291,7 @@ export class ZkServer {
       if (!(e instanceof JuteError)) throw e;
     }
     if (ids === null) {
+      this.stats.authFailedCount++;
       connection.link.send(replyFrame(xid, 0n, ErrorCode.AUTHFAILED));
       this.closeConnection(connection, 'authentication failed');
       return;
@@ -354,14 +359,10 @@ export class ZkServer {
     const now = this.clock.nowMs();
     connection.link.send(frame);
     this.stats.packetsSent++;
-    connection.stats.sent++;
-    if (pending.op !== OpCode.ping) {
-      const latency = now - pending.receivedMs;
-      this.stats.recordLatency(latency);
-      connection.stats.lastLatencyMs = latency;
-    }
-    connection.stats.lastZxid = this.tree.lastProcessedZxid;
-    connection.stats.lastOp = opLabel(pending.op);
+    this.stats.clientResponse.record(frame.length);
+    const latency = pending.op === OpCode.ping ? undefined : now - pending.receivedMs;
+    if (latency !== undefined) this.stats.recordLatency(latency, isWrite(pending.op));
+    connection.stats.onReply(opLabel(pending.op), pending.xid, this.tree.lastProcessedZxid, latency, now);
   }
 
   private runRead(connection: Connected, pending: Pending, request: Request): void {

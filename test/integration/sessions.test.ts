@@ -145,7 +145,8 @@ test('sessions survive a restart: a returning client keeps its ephemerals, an ab
   const node = await startTszk({ config: { tickTime: '500' } });
   let restarted: TszkServer | undefined;
   try {
-    const back = await RawSession.open(node.host, node.port, undefined, 3000);
+    // 10 s (the most tickTime=500 allows): a restart under load must not outlast it.
+    const back = await RawSession.open(node.host, node.port, undefined, 10_000);
     const gone = await RawSession.open(node.host, node.port, undefined, 1000);
     await back.call(OpCode.create, (w) => R.CreateRequest.write(w, { path: '/back', data: null, acl: WORLD, flags: 1 }));
     await gone.call(OpCode.create, (w) => R.CreateRequest.write(w, { path: '/gone', data: null, acl: WORLD, flags: 1 }));
@@ -153,7 +154,7 @@ test('sessions survive a restart: a returning client keeps its ephemerals, an ab
     gone.close();
     await node.kill();
     restarted = await startTszk({ dataDir: node.dataDir, port: node.port, config: { tickTime: '500' } });
-    const resumed = await RawSession.open(restarted.host, restarted.port, { sessionId: back.sessionId, passwd: back.passwd }, 3000);
+    const resumed = await RawSession.open(restarted.host, restarted.port, { sessionId: back.sessionId, passwd: back.passwd }, 10_000);
     assert.equal(resumed.sessionId, back.sessionId, 'the recovered session resumes');
     const deadline = Date.now() + 10_000;
     let goneErr = 0;

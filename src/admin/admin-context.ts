@@ -1,0 +1,69 @@
+/**
+ * What the four-letter words, the HTTP admin commands and the metrics endpoint are built from:
+ * the server's state, its configuration, and what only the runtime knows (the environment,
+ * directory sizes, file descriptors, the clock, the snapshots on disk).
+ */
+import type { ServerConfig } from '../config/server-config.js';
+import type { ModeDecision } from '../config/mode.js';
+import type { ZkServer } from '../server/zk-server.js';
+
+/** ZooTrace's default text trace mask: client requests, server packets, sessions, warnings. */
+export const DEFAULT_TRACE_MASK = 306n;
+
+/** What the runtime supplies. */
+export interface AdminHost {
+  /** `envi` lines, in order. */
+  environment(): Array<[string, string]>;
+  /** `system_properties`, sorted by name. */
+  systemProperties(): Array<[string, string]>;
+  /** Bytes in dataDir/version-2 and dataLogDir/version-2. */
+  dataDirSize(): number;
+  logDirSize(): number;
+  /** -1 when the platform cannot tell. */
+  openFileDescriptorCount(): number;
+  maxFileDescriptorCount(): number;
+  /** Wall clock, ms. */
+  nowMs(): number;
+  /** Milliseconds since the server started serving. */
+  uptimeMs(): number;
+  /** The newest snapshot on disk: its zxid and modification time in seconds. */
+  lastSnapshot(): { zxid: bigint; timestampSec: number } | undefined;
+  /** Takes a snapshot now (admin `snapshot`); resolves with its file. */
+  takeSnapshot(): Promise<{ path: string; zxid: bigint; bytes: number }>;
+}
+
+/** Shared by every admin surface; the trace mask set with stmk is seen by gtmk and the HTTP commands. */
+export class AdminContext {
+  traceMask = DEFAULT_TRACE_MASK;
+  /** When the admin `snapshot` command last ran (rate limit: admin.rateLimiterIntervalInMS). */
+  lastAdminSnapshotMs: number | undefined;
+  /** The port the client listener is bound to (clientPort=0 picks one); `conf` reports it, as ZooKeeper. */
+  boundClientPort: number | undefined;
+
+  /** The client port as `conf` and `configuration` report it. */
+  get clientPort(): number {
+    return this.boundClientPort ?? this.config.clientPort;
+  }
+
+  constructor(
+    readonly server: ZkServer,
+    readonly config: ServerConfig,
+    readonly host: AdminHost,
+    readonly mode: ModeDecision | undefined = undefined,
+  ) {}
+
+  /** `Mode:` as srvr prints it. */
+  get serverState(): string {
+    return 'standalone';
+  }
+
+  /** ZooKeeper's node count includes the root twice ("" and "/"). */
+  get nodeCount(): number {
+    return this.server.tree.nodeCount + 1;
+  }
+
+  /** The id `conf` and `configuration` report: 0 for a standalone server, as ZooKeeperServer.getServerId. */
+  get reportedServerId(): bigint {
+    return 0n;
+  }
+}
