@@ -10,7 +10,8 @@ export function isAllowed(acl: readonly Acl[], perm: number, authIds: readonly I
   for (const a of acl) {
     if ((a.perms & perm) === 0) continue;
     if (a.id.scheme === 'world' && a.id.id === 'anyone') return true;
-    const scheme = schemeOf(a.id.scheme);
+    // A sasl id on a connection means SASL is on: its ACL entries can match.
+    const scheme = schemeOf(a.id.scheme, true);
     if (scheme === undefined) continue;
     for (const id of authIds) {
       if (id.scheme === a.id.scheme && scheme.matches(id.id, a.id.id)) return true;
@@ -28,7 +29,7 @@ export function checkAcl(acl: readonly Acl[], perm: number, authIds: readonly Id
  * Validates a new node's ACL and expands `auth` ids to the caller's authenticated ids.
  * Duplicates are dropped; an empty list, an unknown scheme or a malformed id is INVALIDACL.
  */
-export function fixupAcl(path: string, authIds: readonly Id[], acls: readonly Acl[] | null): Acl[] {
+export function fixupAcl(path: string, authIds: readonly Id[], acls: readonly Acl[] | null, withSasl = false): Acl[] {
   const unique: Acl[] = [];
   for (const a of acls ?? []) {
     if (!unique.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) unique.push(a);
@@ -41,14 +42,14 @@ export function fixupAcl(path: string, authIds: readonly Id[], acls: readonly Ac
     } else if (a.id.scheme === 'auth') {
       let expanded = false;
       for (const id of authIds) {
-        if (schemeOf(id.scheme)?.expandsAuth) {
+        if (schemeOf(id.scheme, withSasl)?.expandsAuth) {
           expanded = true;
           out.push({ perms: a.perms, id });
         }
       }
       if (!expanded) throw new KeeperError(ErrorCode.INVALIDACL, path);
     } else {
-      const scheme = schemeOf(a.id.scheme);
+      const scheme = schemeOf(a.id.scheme, withSasl);
       if (scheme === undefined || !scheme.isValid(a.id.id)) throw new KeeperError(ErrorCode.INVALIDACL, path);
       out.push(a);
     }

@@ -58,6 +58,7 @@ export type SaslStep =
 /** One connection's DIGEST-MD5 exchange. */
 export class DigestMd5Server {
   private stage: 'start' | 'sent-challenge' | 'done' = 'start';
+  private authorizationId: string | undefined;
 
   constructor(
     private readonly users: ReadonlyMap<string, string>,
@@ -71,7 +72,10 @@ export class DigestMd5Server {
       const challenge = `realm="${DIGEST_REALM}",nonce="${this.nonce}",qop="auth",charset=utf-8,algorithm=md5-sess`;
       return { kind: 'challenge', token: Buffer.from(challenge, 'utf8') };
     }
-    if (this.stage !== 'sent-challenge') return { kind: 'failure', reason: 'exchange already complete' };
+    if (this.stage === 'done') {
+      // Some clients send one more (empty) token after checking rspauth: nothing left to do.
+      return this.authorizationId === undefined ? { kind: 'failure', reason: 'exchange failed' } : { kind: 'success', token: Buffer.alloc(0), authorizationId: this.authorizationId };
+    }
     this.stage = 'done';
     const d = parseDirectives(token.toString('utf8'));
     const username = d.get('username') ?? '';
@@ -86,6 +90,7 @@ export class DigestMd5Server {
     };
     if (digestResponse(params) !== (d.get('response') ?? '').toLowerCase()) return { kind: 'failure', reason: 'wrong password' };
     const authorizationId = params.authzid ?? username;
+    this.authorizationId = authorizationId;
     return { kind: 'success', token: Buffer.from(`rspauth=${digestResponse({ ...params, forServer: true })}`, 'utf8'), authorizationId };
   }
 }

@@ -78,6 +78,12 @@ export interface ServerConfig {
   readonly txnLogSizeLimitBytes: number;
   readonly fourLetterWhitelist: ReadonlySet<string>;
   readonly superDigest: string | undefined;
+  /** SASL (op 102, DIGEST-MD5): on when an authProvider.N names ZooKeeper's SASLAuthenticationProvider. */
+  readonly saslEnabled: boolean;
+  /** The JAAS file whose `Server` section lists the SASL users (java.security.auth.login.config). */
+  readonly jaasLoginConfig: string | undefined;
+  /** A SASL user that is super (zookeeper.superUser). */
+  readonly saslSuperUser: string | undefined;
   readonly extendedTypesEnabled: boolean;
   readonly skipAcl: boolean;
   /** Hard quota limits refuse writes with QUOTAEXCEEDED (zookeeper.enforceQuota). */
@@ -159,6 +165,7 @@ const KEYS: Record<string, Kind> = {
   extendedTypesEnabled: 'applied', skipACL: 'applied', reconfigEnabled: 'applied', forceSync: 'applied',
   'jute.maxbuffer': 'applied', 'znode.container.checkIntervalMs': 'applied', clientTcpKeepAlive: 'applied',
   serverId: 'applied', 'fsync.warningthresholdms': 'applied', enforceQuota: 'applied',
+  'java.security.auth.login.config': 'applied', jaasLoginConfig: 'applied', superUser: 'applied',
   'autopurge.snapRetainCount': 'applied', 'autopurge.purgeInterval': 'applied',
   'admin.enableServer': 'applied', 'admin.serverAddress': 'applied', 'admin.serverPort': 'applied',
   'admin.commandURL': 'applied', 'admin.idleTimeout': 'applied', 'admin.rateLimiterIntervalInMS': 'applied',
@@ -197,7 +204,8 @@ function ignoredReason(key: string): string {
 /** Prefixes ZooKeeper accepts families of keys under (server.N, ssl.*, quorum.auth.*, ...). */
 function familyOf(key: string): string | undefined {
   if (/^(server|group|weight)\.\d+$/.test(key)) return 'membership';
-  if (/^(ssl|quorum\.auth|quorum\.sasl|authProvider|kerberos|sasl)\./.test(key) || key.startsWith('ssl.quorum')) return 'ignored';
+  if (/^authProvider\.\w+$/.test(key)) return 'applied';
+  if (/^(ssl|quorum\.auth|quorum\.sasl|kerberos|sasl)\./.test(key) || key.startsWith('ssl.quorum')) return 'ignored';
   if (key.startsWith('metricsProvider.')) return 'metrics';
   return undefined;
 }
@@ -395,6 +403,9 @@ export function parseServerConfig(source: ConfigSource | undefined, overrides: R
     txnLogSizeLimitBytes: txnLogSizeLimitKb > 0 ? txnLogSizeLimitKb * 1024 : 0,
     fourLetterWhitelist: whitelist,
     superDigest: values.get('DigestAuthenticationProvider.superDigest')?.value,
+    saslEnabled: [...values].some(([key, entry]) => /^authProvider\./.test(key) && entry.value.endsWith('SASLAuthenticationProvider')),
+    jaasLoginConfig: values.get('jaasLoginConfig')?.value ?? values.get('java.security.auth.login.config')?.value,
+    saslSuperUser: values.get('superUser')?.value,
     extendedTypesEnabled: bool('extendedTypesEnabled', false),
     skipAcl: bool('skipACL', false),
     enforceQuota: bool('enforceQuota', false),

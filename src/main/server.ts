@@ -3,11 +3,13 @@
  * txn log, listen for clients, run the clocks (session expiry, containers, snapshots, autopurge),
  * serve the admin commands and metrics, and log what operators grep for.
  */
-import { statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname, userInfo, type, arch, release, freemem, totalmem, tmpdir, EOL } from 'node:os';
 import { AdminContext, type AdminHost } from '../admin/admin-context.js';
 import { FourLetterWords } from '../admin/four-letter.js';
 import { FULL_VERSION } from '../admin/version.js';
+import { jaasServerUsers } from '../auth/sasl-digest-md5.js';
 import { configSystemProperties, type ServerConfig } from '../config/server-config.js';
 import type { ModeDecision } from '../config/mode.js';
 import { limits } from '../config/limits.js';
@@ -87,6 +89,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   log('INFO', `recovered ${tree.nodeCount} znodes, ${recovered.sessions.size} sessions, last zxid ${zxidHex(recovered.lastZxid)} in ${recoveryMs} ms`
     + ` (snapshot ${recovered.snapshotZxid === undefined ? 'none' : zxidHex(recovered.snapshotZxid)}, ${recovered.txnsReplayed} txns replayed)`, 'recovery');
 
+  const saslUsers = config.saslEnabled ? readSaslUsers(config, log) : undefined;
   const server = new ZkServer(tree, {
     tickTimeMs: config.tickTimeMs,
     minSessionTimeoutMs: config.minSessionTimeoutMs,
@@ -98,6 +101,8 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
     enforceQuota: config.enforceQuota,
     reconfigEnabled: config.reconfigEnabled,
     maxRequestBytes: config.juteMaxBuffer + limits.juteMaxBufferExtra,
+    ...(saslUsers === undefined ? {} : { saslUsers, saslNonce: () => randomBytes(18).toString('base64') }),
+    ...(config.saslSuperUser === undefined ? {} : { saslSuperUser: config.saslSuperUser }),
   }, { nowMs: () => Date.now() });
   server.restoreSessions(recovered.sessions);
   const stats = server.stats;
@@ -513,4 +518,20 @@ function systemProperties(config: ServerConfig): Array<[string, string]> {
     ...configSystemProperties(config),
   ];
   return props.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The SASL DIGEST-MD5 users of the JAAS file's Server section (DigestLoginModule's user_<name>). */
+function readSaslUsers(config: ServerConfig, log: Logger): Map<string, string> {
+  if (config.jaasLoginConfig === undefined) {
+    log('WARN', 'SASL is enabled (authProvider) but no JAAS file is configured (jaasLoginConfig): no SASL user can log in');
+    return new Map();
+  }
+  try {
+    const users = jaasServerUsers(readFileSync(config.jaasLoginConfig, 'utf8'));
+    log('INFO', `SASL DIGEST-MD5 enabled with ${users.size} users from ${config.jaasLoginConfig}`);
+    return users;
+  } catch (e) {
+    log('ERROR', `cannot read the JAAS file ${config.jaasLoginConfig}: ${(e as Error).message}; no SASL user can log in`);
+    return new Map();
+  }
 }

@@ -42,6 +42,8 @@ export interface PrepOptions {
   readonly extendedTypesEnabled: boolean;
   /** Hard quota limits (countHardLimit, byteHardLimit) refuse writes with QUOTAEXCEEDED. */
   readonly enforceQuota?: boolean;
+  /** SASL users exist: `sasl` ACL ids are valid. */
+  readonly saslUsers?: ReadonlyMap<string, string>;
   readonly skipAcl: boolean;
   readonly reconfigEnabled: boolean;
 }
@@ -146,7 +148,7 @@ export class Prep {
         return this.prepareWrite(request, context, zxid);
       case OpCode.setACL: {
         this.validatePath(request.path);
-        const acl = fixupAcl(request.path, context.authIds, request.acl);
+        const acl = fixupAcl(request.path, context.authIds, request.acl, this.options.saslUsers !== undefined);
         const node = this.require(request.path);
         this.checkAcl(node.acl, Perms.ADMIN, context, request.path);
         const version = checkVersion(node.aversion, request.version, request.path);
@@ -216,7 +218,7 @@ export class Prep {
     const mode = this.createModeFor(request);
     if (request.path.lastIndexOf('/') < 0 || request.path.includes('\0')) throw new KeeperError(ErrorCode.BADARGUMENTS, request.path);
     const parentPath = parentOf(request.path);
-    const acl = fixupAcl(request.path, context.authIds, request.acl);
+    const acl = fixupAcl(request.path, context.authIds, request.acl, this.options.saslUsers !== undefined);
     const parent = this.require(parentPath);
     this.checkAcl(parent.acl, Perms.CREATE, context, request.path);
     const path = mode.sequential ? request.path + sequenceSuffix(parent.cversion) : request.path;

@@ -124,7 +124,7 @@ export class Reads {
         return { err: 0, events: this.setWatches(request, context.watcher) };
       case OpCode.whoAmI:
         return ok(body(R.WhoAmIResponse, {
-          clientInfo: context.authIds.map((id) => ({ authScheme: id.scheme, user: schemeOf(id.scheme)?.userName(id.id) ?? null })),
+          clientInfo: context.authIds.map((id) => ({ authScheme: id.scheme, user: schemeOf(id.scheme, true)?.userName(id.id) ?? null })),
         }));
       default:
         return { err: ErrorCode.UNIMPLEMENTED };

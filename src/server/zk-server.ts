@@ -10,6 +10,7 @@
 import { isAllowed } from '../auth/acl.js';
 import { authenticate } from '../auth/schemes.js';
 import { inZooKeeperOrder } from '../auth/id-order.js';
+import { DigestMd5Server } from '../auth/sasl-digest-md5.js';
 import { Perms } from '../proto/defs.js';
 import { JuteError, JuteReader } from '../jute/reader.js';
 import { limits } from '../config/limits.js';
@@ -62,6 +63,12 @@ export interface ServerOptions {
   readonly maxRequestBytes: number;
   /** zoo.cfg enforceQuota: hard quota limits refuse writes with QUOTAEXCEEDED. */
   readonly enforceQuota?: boolean;
+  /** SASL DIGEST-MD5 users (from the JAAS Server section); undefined when SASL is off. */
+  readonly saslUsers?: ReadonlyMap<string, string>;
+  /** The SASL user that is super (zookeeper.superUser). */
+  readonly saslSuperUser?: string;
+  /** A fresh unguessable nonce for each SASL exchange (the runtime's randomness). */
+  readonly saslNonce?: () => string;
 }
 
 export interface Clock {
@@ -90,6 +97,8 @@ interface Connected {
   closed: boolean;
   paused: boolean;
   readonly stats: ConnectionStats;
+  /** The connection's SASL exchange, once it began. */
+  sasl?: DigestMd5Server;
 }
 
 /** What waits on a txn in the log: where its outcome goes once it is applied. */
@@ -254,6 +263,10 @@ export class ZkServer {
       this.onAuth(connection, header.xid, reader);
       return;
     }
+    if (header.type === OpCode.sasl && this.options.saslUsers !== undefined) {
+      this.onSasl(connection, header.xid, reader, this.options.saslUsers);
+      return;
+    }
     if (!isClientOp(header.type)) {
       this.respondNow(connection, { xid: header.xid, op: header.type, receivedMs: now, reply: replyFrame(header.xid, this.tree.lastProcessedZxid, ErrorCode.UNIMPLEMENTED), closeAfter: true });
       return;
@@ -302,6 +315,35 @@ export class ZkServer {
     const ordered = inZooKeeperOrder(connection.authIds);
     connection.authIds.splice(0, connection.authIds.length, ...ordered);
     connection.link.send(replyFrame(xid, 0n, 0));
+  }
+
+  /**
+   * One SASL token (op 102). Like auth it is answered at once, outside the request order; a
+   * failed exchange answers AUTHFAILED and closes the connection, as ZooKeeper does.
+   */
+  private onSasl(connection: Connected, xid: number, reader: JuteReader, users: ReadonlyMap<string, string>): void {
+    let token: Buffer;
+    try {
+      token = R.GetSASLRequest.read(reader).token ?? Buffer.alloc(0);
+    } catch (e) {
+      if (!(e instanceof JuteError)) throw e;
+      token = Buffer.alloc(0);
+    }
+    connection.sasl ??= new DigestMd5Server(users, this.options.saslNonce?.() ?? String(this.clock.nowMs()));
+    const step = connection.sasl.step(token);
+    if (step.kind === 'failure') {
+      this.stats.authFailedCount++;
+      connection.link.send(replyFrame(xid, 0n, ErrorCode.AUTHFAILED));
+      this.closeConnection(connection, `SASL authentication failed: ${step.reason}`);
+      return;
+    }
+    if (step.kind === 'success') {
+      const ids: Id[] = [{ scheme: 'sasl', id: step.authorizationId }];
+      if (this.options.saslSuperUser !== undefined && step.authorizationId === this.options.saslSuperUser) ids.push({ scheme: 'super', id: '' });
+      for (const id of ids) if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
+      connection.authIds.splice(0, connection.authIds.length, ...inZooKeeperOrder(connection.authIds));
+    }
+    connection.link.send(replyFrame(xid, 0n, 0, body(R.SetSASLResponse, { token: step.token })));
   }
 
   private submitWrite(connection: Connected, pending: Pending, request: Request): void {

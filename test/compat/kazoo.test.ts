@@ -1,6 +1,6 @@
 // Proves kazoo (Debian python3-kazoo 2.8.0) cannot tell tszk from ZooKeeper: its own test suite,
 // run against a tszk server, passes every test that passes against real ZooKeeper 3.8.0
-// (recorded in kazoo_expected.json), apart from the listed SASL tests.
+// (recorded in kazoo_expected.json), SASL DIGEST-MD5 included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,13 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const sourceDir = join(here, '..', '..', '..', 'test', 'compat');
 const expected = JSON.parse(readFileSync(join(sourceDir, 'kazoo_expected.json'), 'utf8')) as { passed: string[]; flaky?: string[] };
 
-/** Tests that pass on ZooKeeper but need what tszk does not offer yet, each with its reason. */
-const NOT_SUPPORTED: Record<string, string> = {
-  'kazoo/tests/test_sasl.py::TestLegacySASLDigestAuthentication::test_connect_sasl_auth': 'SASL (op 102) is not implemented',
-  'kazoo/tests/test_sasl.py::TestLegacySASLDigestAuthentication::test_invalid_sasl_auth': 'SASL (op 102) is not implemented',
-  'kazoo/tests/test_sasl.py::TestSASLDigestAuthentication::test_connect_sasl_auth': 'SASL (op 102) is not implemented',
-  'kazoo/tests/test_sasl.py::TestSASLDigestAuthentication::test_invalid_sasl_auth': 'SASL (op 102) is not implemented',
-};
+/** Tests that pass on ZooKeeper but need what tszk does not offer yet, each with its reason (none now). */
+const NOT_SUPPORTED: Record<string, string> = {};
 
 const skip = existsSync(KAZOO_TESTS_DIR) ? false : 'kazoo is not installed (scripts/install-compat-deps.sh)';
 

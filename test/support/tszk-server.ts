@@ -71,6 +71,11 @@ export async function startTszk(options: TszkOptions = {}): Promise<TszkServer> 
     'admin.enableServer': 'false',
     ...options.config,
   };
+  // SASL DIGEST-MD5 with the users kazoo's own harness configures (JAAS Server section).
+  const jaasFile = join(dataDir, 'jaas.conf');
+  await writeFile(jaasFile, 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_super="super_secret"\n  user_jaasuser="jaas_password";\n};\n');
+  config['authProvider.1'] ??= 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+  config.jaasLoginConfig ??= jaasFile;
   const cfgFile = join(dataDir, 'zoo.cfg');
   await writeFile(cfgFile, Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const child = spawn(process.execPath, [serverScript, 'start-foreground', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'] });
