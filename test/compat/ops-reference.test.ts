@@ -3,11 +3,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../../src/main/client.js';
-import { fourLetterWord, referenceZooKeeperAvailable } from '../support/zk-reference.js';
+import { fourLetterWord, referenceZooKeeperAvailable, freePort } from '../support/zk-reference.js';
 import { startTszk, type TszkServer } from '../support/tszk-server.js';
 
 const JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-api.jar', '/usr/share/java/slf4j-simple.jar', '/usr/share/java/servlet-api.jar'];
@@ -28,16 +27,6 @@ let zkDir: string | undefined;
 let tszkServer: TszkServer | undefined;
 const clients: Array<{ close(): Promise<void> }> = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** ZooKeeper 3.8 with its Jetty admin server on loopback (servlet-api on the class path for Jetty). */
 async function startZooKeeperWithAdmin(): Promise<Side> {

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Acl, type Stat, type ZooKeeperClient } from '../../src/main/client.js';
@@ -12,7 +11,7 @@ import { runDataToolWith } from '../../src/cli/data-tools.js';
 import { NodeFileSystem } from '../../src/runtime/node-file-system.js';
 import { recover } from '../../src/storage/recovery.js';
 import { DataTree } from '../../src/tree/data-tree.js';
-import { fourLetterWord, referenceZooKeeperAvailable, SUPER_DIGEST_TEST } from '../support/zk-reference.js';
+import { fourLetterWord, referenceZooKeeperAvailable, SUPER_DIGEST_TEST, freePort } from '../support/zk-reference.js';
 import { startTszk, type TszkServer } from '../support/tszk-server.js';
 
 // The Java tools are run with TZ=UTC; ours must print the same dates.
@@ -46,17 +45,6 @@ process.on('exit', () => {
   for (const jvm of liveJvms) jvm.kill('SIGKILL');
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);

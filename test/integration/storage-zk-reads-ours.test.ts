@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { NodeFileSystem } from '../../src/runtime/node-file-system.js';
 import { DataTree } from '../../src/tree/data-tree.js';
@@ -15,7 +14,7 @@ import { writeSnapshot } from '../../src/storage/snapshot.js';
 import { recover } from '../../src/storage/recovery.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import type { TxnEntry } from '../../src/proto/txn.js';
-import { referenceZooKeeperAvailable, SUPER_DIGEST_TEST } from '../support/zk-reference.js';
+import { referenceZooKeeperAvailable, SUPER_DIGEST_TEST, freePort } from '../support/zk-reference.js';
 import { allPaths, tempDir, workload } from '../unit/storage-test-helpers.js';
 
 const JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-api.jar', '/usr/share/java/slf4j-simple.jar'];
@@ -75,16 +74,6 @@ async function theirs(client: ZkClient, path: string, out: NodeView[]): Promise<
   for (const name of (children as string[]).sort()) await theirs(client, path === '/' ? `/${name}` : `${path}/${name}`, out);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 function connect(port: number): Promise<ZkClient | undefined> {
   const client = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: 30_000, retries: 0 });

@@ -3,22 +3,13 @@
 // other two elect a new leader that keeps every committed txn and commits new ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { QuorumTransport } from '../../src/runtime/quorum-transport.js';
 import { ZabPeer, type ZabReady } from '../../src/zab/peer.js';
 import type { Entry } from '../../src/zab/messages.js';
+import { freePort } from '../support/zk-reference.js';
 
 const TICK_MS = 20;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Member {
   id: bigint;

@@ -67,7 +67,7 @@ export function fourLetterWord(host: string, port: number, cmd: string, timeoutM
 }
 
 /** A loopback port nobody listens on right now (a later bind may still race; start retries). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
