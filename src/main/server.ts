@@ -29,6 +29,7 @@ import { TxnLog } from '../storage/txn-log.js';
 import { listSnapshots, writeSnapshot } from '../storage/snapshot.js';
 import { joinPath, versionDir } from '../storage/file-names.js';
 import { purge } from '../storage/purge.js';
+import { ProgressBar } from '../cli/data-tools-progress.js';
 
 export type { Logger, LogLevel } from '../runtime/logger.js';
 
@@ -80,7 +81,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
 
   const recoveryStartedMs = Date.now();
   const tree = new DataTree();
-  const recovered = await recover(fs, { dataDir: config.dataDir, dataLogDir: config.dataLogDir }, tree);
+  const recovered = await recoverWithProgress(fs, config, tree);
   const recoveryMs = Date.now() - recoveryStartedMs;
   for (const skipped of recovered.skippedSnapshots) log('WARN', `skipped snapshot ${skipped.file}: ${skipped.reason}`, 'recovery');
   if (recovered.truncated !== undefined) {
@@ -533,5 +534,28 @@ function readSaslUsers(config: ServerConfig, log: Logger): Map<string, string> {
   } catch (e) {
     log('ERROR', `cannot read the JAAS file ${config.jaasLoginConfig}: ${(e as Error).message}; no SASL user can log in`);
     return new Map();
+  }
+}
+
+/**
+ * Recovery with progress bars on a terminal (a migrated ZooKeeper dataDir can hold millions of
+ * znodes): one bar for the snapshot's nodes, a count for the replayed txns. Nothing is drawn
+ * when stderr is not a terminal.
+ */
+async function recoverWithProgress(fs: NodeFileSystem, config: ServerConfig, tree: DataTree): ReturnType<typeof recover> {
+  const terminal = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (text: string) => void process.stderr.write(text) };
+  const bars = {
+    snapshot: new ProgressBar(terminal, 'loading snapshot', 0, { nowMs: () => Date.now() }),
+    log: new ProgressBar(terminal, 'replaying txns', 0, { nowMs: () => Date.now() }),
+  };
+  try {
+    return await recover(fs, { dataDir: config.dataDir, dataLogDir: config.dataLogDir }, tree, (phase, done, total) => {
+      if (phase === 'log') bars.snapshot.finish();
+      bars[phase].setTotal(total);
+      bars[phase].update(done);
+    });
+  } finally {
+    bars.snapshot.finish();
+    bars.log.finish();
   }
 }

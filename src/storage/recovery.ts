@@ -18,7 +18,7 @@ import { parentOf } from '../tree/path.js';
 import { CorruptSnapshotError, RecoveryError } from './errors.js';
 import { LOG_PREFIX, joinPath, logFilesFrom, sortDataFiles, versionDir } from './file-names.js';
 import { LogReader, zxidSequenceProblem, type TornTail } from './log-reader.js';
-import { listSnapshots, loadSnapshot } from './snapshot.js';
+import { listSnapshots, loadSnapshot, PROGRESS_EVERY, type LoadProgress } from './snapshot.js';
 
 /** Snapshots tried, newest first, before giving up (FileSnap tries 100). */
 export const RECOVERY_SNAPSHOTS_TRIED_MAX = 100;
@@ -52,15 +52,15 @@ export interface RecoveryResult {
  * the files (see log-reader.ts) only after every needed txn was read, so a refused directory is
  * left exactly as it was.
  */
-export async function recover(fs: FileSystem, dirs: DataDirs, tree: DataTree): Promise<RecoveryResult> {
+export async function recover(fs: FileSystem, dirs: DataDirs, tree: DataTree, onProgress?: LoadProgress): Promise<RecoveryResult> {
   const skippedSnapshots: Array<{ file: string; reason: string }> = [];
-  const snapshot = await loadNewestValidSnapshot(fs, dirs.dataDir, tree, skippedSnapshots);
+  const snapshot = await loadNewestValidSnapshot(fs, dirs.dataDir, tree, skippedSnapshots, onProgress);
   // As DataTree.deserialize does: quotas are found, and their counts rebuilt, after the snapshot.
   if (snapshot !== undefined) tree.setupQuotas();
   const sessions = snapshot?.sessions ?? new Map<bigint, number>();
   const logPaths = await neededLogs(fs, dirs.dataLogDir, snapshot?.zxid ?? 0n);
   const reader = LogReader.open(fs, logPaths, { fromZxid: (snapshot?.zxid ?? 0n) + 1n });
-  const replay = await replayLogs(reader, tree, sessions, snapshot?.zxid);
+  const replay = await replayLogs(reader, tree, sessions, snapshot?.zxid, onProgress);
   await reader.repair();
   const lastPath = logPaths[logPaths.length - 1];
   const lastTail = reader.tornTails.find((tail) => tail.file === lastPath);
@@ -76,14 +76,14 @@ export async function recover(fs: FileSystem, dirs: DataDirs, tree: DataTree): P
 }
 
 async function loadNewestValidSnapshot(
-  fs: FileSystem, dataDir: string, tree: DataTree, skipped: Array<{ file: string; reason: string }>,
+  fs: FileSystem, dataDir: string, tree: DataTree, skipped: Array<{ file: string; reason: string }>, onProgress?: LoadProgress,
 ): Promise<{ zxid: bigint; sessions: Map<bigint, number> } | undefined> {
   const dir = versionDir(dataDir);
   const candidates = (await listSnapshots(fs, dataDir)).filter((file) => file.suffix !== 'tmp');
   for (const file of candidates.slice(0, RECOVERY_SNAPSHOTS_TRIED_MAX)) {
     const path = joinPath(dir, file.name);
     try {
-      return await loadSnapshot(fs, path, tree);
+      return await loadSnapshot(fs, path, tree, onProgress);
     } catch (error) {
       if (!(error instanceof CorruptSnapshotError)) throw error;
       if (error.treeModified) throw new RecoveryError(`snapshot ${path} is checksum-valid but inconsistent: ${error.reason}`);
@@ -104,7 +104,7 @@ async function neededLogs(fs: FileSystem, dataLogDir: string, snapshotZxid: bigi
 }
 
 async function replayLogs(
-  reader: LogReader, tree: DataTree, sessions: Map<bigint, number>, snapshotZxid: bigint | undefined,
+  reader: LogReader, tree: DataTree, sessions: Map<bigint, number>, snapshotZxid: bigint | undefined, onProgress?: LoadProgress,
 ): Promise<{ lastZxid: bigint | undefined; count: number }> {
   let lastZxid: bigint | undefined;
   let count = 0;
@@ -114,6 +114,7 @@ async function replayLogs(
     replayTxn(tree, sessions, entry);
     lastZxid = entry.header.zxid;
     count++;
+    if (onProgress !== undefined && count % PROGRESS_EVERY === 0) onProgress('log', count, 0);
   }
   return { lastZxid, count };
 }

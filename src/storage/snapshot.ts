@@ -208,14 +208,20 @@ interface ParsedSnapshot {
  * is validated (header, structure, every seal's checksum) BEFORE the tree is touched, so a
  * CorruptSnapshotError leaves the tree as it was. Sets `tree.lastProcessedZxid` to the zxid.
  */
-export async function loadSnapshot(fs: FileSystem, path: string, tree: DataTree): Promise<LoadedSnapshot> {
+/** Progress of a long load: `done` of `total` (0 when unknown) in `phase`. */
+export type LoadProgress = (phase: 'snapshot' | 'log', done: number, total: number) => void;
+
+/** Nodes (or txns) between two progress reports. */
+export const PROGRESS_EVERY = 10_000;
+
+export async function loadSnapshot(fs: FileSystem, path: string, tree: DataTree, onProgress?: LoadProgress): Promise<LoadedSnapshot> {
   const name = path.substring(path.lastIndexOf('/') + 1);
   const parsedName = parseDataFileName(name, SNAPSHOT_PREFIX);
   if (parsedName === undefined) throw new CorruptSnapshotError(path, 'file name carries no zxid');
   if (parsedName.suffix !== '') throw new CorruptSnapshotError(path, `unsupported snapshot kind .${parsedName.suffix}`);
   const bytes = await fs.readFile(path);
   const parsed = parseSnapshot(bytes, path, undefined);
-  loadNodes(bytes, path, parsed, tree);
+  loadNodes(bytes, path, parsed, tree, onProgress);
   tree.lastProcessedZxid = parsedName.zxid;
   return { zxid: parsedName.zxid, sessions: parsed.sessions };
 }
@@ -234,9 +240,11 @@ export async function snapshotProblem(fs: FileSystem, path: string): Promise<str
   }
 }
 
-function loadNodes(bytes: Buffer, path: string, parsed: ParsedSnapshot, tree: DataTree): void {
+function loadNodes(bytes: Buffer, path: string, parsed: ParsedSnapshot, tree: DataTree, onProgress?: LoadProgress): void {
   const entryOf = (ref: bigint): AclEntry => tree.aclCache.acquire(ref === OPEN_ACL_REF ? OPEN_ACL : parsed.acls.get(ref)!);
+  let loaded = 0;
   parseSnapshot(bytes, path, (node) => {
+    if (onProgress !== undefined && ++loaded % PROGRESS_EVERY === 0) onProgress('snapshot', loaded, parsed.nodes);
     const nodePath = node.path === '' ? '/' : node.path;
     if (nodePath !== '/' && tree.getNode(parentOf(nodePath)) === undefined) {
       throw new CorruptSnapshotError(path, `node ${nodePath} comes before its parent`, true);
