@@ -14,6 +14,11 @@ function socketPort(socket: net.Socket): SocketPort {
   const remotePort = socket.remotePort ?? 0;
   let pausedByServer = false;
   let pausedByBacklog = false;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
   const update = (): void => {
     if (pausedByServer || pausedByBacklog) socket.pause();
     else socket.resume();
@@ -28,6 +33,13 @@ function socketPort(socket: net.Socket): SocketPort {
     remotePort,
     write: (data) => {
       if (socket.destroyed) return;
+      // Everything written in one turn of the event loop leaves in one writev: a reply per
+      // syscall was most of the server's time under pipelined load (bench/RESULTS.md).
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
       socket.write(data);
       const queued = socket.writableLength;
       if (queued > limits.connectionOutboundBytesMax * 4) {

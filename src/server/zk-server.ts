@@ -571,17 +571,18 @@ function multiResult(result: ApplyResult): MultiResult {
   }
 }
 
-/** `cons`'s lop field: ZooKeeper's four-letter op labels. */
+/** `cons`'s lop field: ZooKeeper's four-letter op labels (built once, read per reply). */
+const OP_LABELS: Record<number, string> = {
+  [OpCode.ping]: 'PING', [OpCode.create]: 'CREA', [OpCode.create2]: 'CREA', [OpCode.createContainer]: 'CREA',
+  [OpCode.createTTL]: 'CREA', [OpCode.delete]: 'DELE', [OpCode.setData]: 'SETD', [OpCode.getData]: 'GETD',
+  [OpCode.exists]: 'EXIS', [OpCode.getChildren]: 'GETC', [OpCode.getChildren2]: 'GETC', [OpCode.multi]: 'MULT',
+  [OpCode.multiRead]: 'MLTR', [OpCode.sync]: 'SYNC', [OpCode.getACL]: 'GETA', [OpCode.setACL]: 'SETA',
+  [OpCode.closeSession]: 'CLOS', [OpCode.check]: 'CHEC', [OpCode.setWatches]: 'SETW', [OpCode.setWatches2]: 'STW2',
+  [OpCode.addWatch]: 'ADDW', [OpCode.whoAmI]: 'HOMI', [OpCode.getEphemerals]: 'GETE', [OpCode.checkWatches]: 'CHKW',
+  [OpCode.removeWatches]: 'REMW', [OpCode.getAllChildrenNumber]: 'GETACN',
+};
+
 function opLabel(op: number): string {
-  const labels: Record<number, string> = {
-    [OpCode.ping]: 'PING', [OpCode.create]: 'CREA', [OpCode.create2]: 'CREA', [OpCode.createContainer]: 'CREA',
-    [OpCode.createTTL]: 'CREA', [OpCode.delete]: 'DELE', [OpCode.setData]: 'SETD', [OpCode.getData]: 'GETD',
-    [OpCode.exists]: 'EXIS', [OpCode.getChildren]: 'GETC', [OpCode.getChildren2]: 'GETC', [OpCode.multi]: 'MULT',
-    [OpCode.multiRead]: 'MLTR', [OpCode.sync]: 'SYNC', [OpCode.getACL]: 'GETA', [OpCode.setACL]: 'SETA',
-    [OpCode.closeSession]: 'CLOS', [OpCode.check]: 'CHEC', [OpCode.setWatches]: 'SETW', [OpCode.setWatches2]: 'STW2',
-    [OpCode.addWatch]: 'ADDW', [OpCode.whoAmI]: 'HOMI', [OpCode.getEphemerals]: 'GETE', [OpCode.checkWatches]: 'CHKW',
-    [OpCode.removeWatches]: 'REMW', [OpCode.getAllChildrenNumber]: 'GETACN',
-  };
-  return labels[op] ?? 'NA';
+  return OP_LABELS[op] ?? 'NA';
 }
 
