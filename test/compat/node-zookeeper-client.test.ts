@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { referenceZooKeeperAvailable, startReferenceZooKeeper } from '../support/zk-reference.js';
+import { tszkForComparison } from '../support/tszk-server.js';
 
 /* The library is CommonJS and untyped; this is the part of its surface the exercise uses. */
 type Callback<T> = (error: NzkError | null | undefined, result: T, extra?: unknown) => void;
@@ -203,16 +202,6 @@ async function onFreshReference(): Promise<string> {
   }
 }
 
-/** A tszk server to compare against, if TSZK_TEST_PORT or the lead's harness provides one. */
-async function startTszkIfAvailable(): Promise<{ host: string; port: number; stop(): Promise<void> } | null> {
-  const fixedPort = process.env.TSZK_TEST_PORT;
-  if (fixedPort !== undefined && fixedPort !== '') return { host: '127.0.0.1', port: Number(fixedPort), stop: async () => {} };
-  const specifier = '../support/tszk-server.js';
-  if (!existsSync(fileURLToPath(new URL(specifier, import.meta.url)))) return null;
-  const module = (await import(specifier)) as { startTszk?: () => Promise<{ host: string; port: number; stop(): Promise<void> }> };
-  return module.startTszk ? module.startTszk() : null;
-}
-
 let reference: string | undefined;
 
 test('node-zookeeper-client sees the same answers from two fresh ZooKeeper servers', { skip }, async () => {
@@ -233,12 +222,8 @@ test('node-zookeeper-client sees the same answers from two fresh ZooKeeper serve
   }
 });
 
-test('node-zookeeper-client sees the same answers from tszk as from ZooKeeper', { skip }, async (t) => {
-  const server = await startTszkIfAvailable();
-  if (server === null) {
-    t.skip('no tszk server: set TSZK_TEST_PORT or provide test/support/tszk-server.ts exporting startTszk()');
-    return;
-  }
+test('node-zookeeper-client sees the same answers from tszk as from ZooKeeper', { skip }, async () => {
+  const server = await tszkForComparison();
   try {
     const expected = reference ?? (await onFreshReference());
     assert.equal(await exerciseNodeZookeeperClient(server.host, server.port), expected);

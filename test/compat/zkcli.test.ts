@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { referenceZooKeeperAvailable, startReferenceZooKeeper, type ReferenceZooKeeper } from '../support/zk-reference.js';
 import { runZkCliSession, ZKCLI_SH } from './zkcli-session.js';
+import { tszkForComparison } from '../support/tszk-server.js';
 
 const zkCliMissing = !referenceZooKeeperAvailable() || !existsSync(ZKCLI_SH);
 const skip = zkCliMissing ? 'reference ZooKeeper 3.8 / zkCli.sh not installed (scripts/install-compat-deps.sh)' : false;
@@ -19,16 +19,6 @@ async function withReference<T>(action: (zk: ReferenceZooKeeper) => Promise<T>):
   } finally {
     await zk.stop();
   }
-}
-
-/** A tszk server to compare against, if the lead's harness or TSZK_TEST_PORT provides one. */
-async function startTszkIfAvailable(): Promise<{ host: string; port: number; stop(): Promise<void> } | null> {
-  const fixedPort = process.env.TSZK_TEST_PORT;
-  if (fixedPort !== undefined && fixedPort !== '') return { host: '127.0.0.1', port: Number(fixedPort), stop: async () => {} };
-  const specifier = '../support/tszk-server.js';
-  if (!existsSync(fileURLToPath(new URL(specifier, import.meta.url)))) return null;
-  const module = (await import(specifier)) as { startTszk?: () => Promise<{ host: string; port: number; stop(): Promise<void> }> };
-  return module.startTszk ? module.startTszk() : null;
 }
 
 let referenceTranscript: string | undefined;
@@ -63,12 +53,8 @@ test("tszk's zk-cli prints exactly what zkCli.sh prints", { skip }, async () => 
   assert.equal(tszk, java);
 });
 
-test('zkCli against a tszk server matches zkCli against ZooKeeper', { skip }, async (t) => {
-  const server = await startTszkIfAvailable();
-  if (server === null) {
-    t.skip('no tszk server: set TSZK_TEST_PORT or provide test/support/tszk-server.ts exporting startTszk()');
-    return;
-  }
+test('zkCli against a tszk server matches zkCli against ZooKeeper', { skip }, async () => {
+  const server = await tszkForComparison();
   try {
     const java = referenceTranscript ?? (await withReference((zk) => runZkCliSession(zk.host, zk.port)));
     assert.equal(await runZkCliSession(server.host, server.port), java);

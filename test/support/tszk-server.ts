@@ -120,3 +120,10 @@ export async function startTszk(options: TszkOptions = {}): Promise<TszkServer> 
     kill: () => finish('SIGKILL'),
   };
 }
+
+/** The tszk to compare against: the server on TSZK_TEST_PORT when that is set, else a fresh one. */
+export async function tszkForComparison(): Promise<{ host: string; port: number; stop(): Promise<void> }> {
+  const fixedPort = process.env.TSZK_TEST_PORT;
+  if (fixedPort !== undefined && fixedPort !== '') return { host: '127.0.0.1', port: Number(fixedPort), stop: async () => {} };
+  return startTszk();
+}
