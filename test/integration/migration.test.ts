@@ -11,7 +11,7 @@ import { runDataToolWith } from '../../src/cli/data-tools.js';
 import { NodeFileSystem } from '../../src/runtime/node-file-system.js';
 import { recover } from '../../src/storage/recovery.js';
 import { DataTree } from '../../src/tree/data-tree.js';
-import { fourLetterWord, referenceZooKeeperAvailable, SUPER_DIGEST_TEST, freePort } from '../support/zk-reference.js';
+import { fourLetterWord, referenceZooKeeperAvailable, SUPER_DIGEST_TEST, freePort, waitForExit } from '../support/zk-reference.js';
 import { startTszk, type TszkServer } from '../support/tszk-server.js';
 
 // The Java tools are run with TZ=UTC; ours must print the same dates.
@@ -46,17 +46,6 @@ process.on('exit', () => {
 });
 
 
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 interface ZooKeeperProcess {
   readonly port: number;
   readonly dataDir: string;
@@ -88,7 +77,7 @@ async function startZooKeeper(dataDir: string): Promise<ZooKeeperProcess> {
     jvm.stderr!.on('data', keep);
     const kill = async () => {
       jvm.kill('SIGKILL');
-      await waitExit(jvm, STOP_TIMEOUT_MS);
+      await waitForExit(jvm, STOP_TIMEOUT_MS);
       liveJvms.delete(jvm);
     };
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;

@@ -3,7 +3,8 @@
 // events before the reply that shows the change, sequential names and multi results.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ZkServer, type ClientLink, type DurableLog } from '../../src/server/zk-server.js';
+import { ZkServer, type DurableLog } from '../../src/server/zk-server.js';
+import { FakeLink } from './ops-harness.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import type { TxnEntry } from '../../src/proto/txn.js';
 import { OpCode } from '../../src/proto/op-code.js';
@@ -20,23 +21,6 @@ class FakeLog implements DurableLog {
   }
 }
 
-let nextLinkId = 1000;
-class FakeLink implements ClientLink {
-  readonly id = nextLinkId++;
-  readonly remoteAddress = '127.0.0.1';
-  readonly remotePort = 40000;
-  open = true;
-  readonly frames: Buffer[] = [];
-  send(frame: Buffer): void {
-    this.frames.push(frame);
-  }
-  close(): void {
-    this.open = false;
-  }
-  sessionEstablished(): void {}
-  pause(): void {}
-  resume(): void {}
-}
 
 const options = {
   tickTimeMs: 2000, minSessionTimeoutMs: 4000, maxSessionTimeoutMs: 40000, serverId: 1n, superDigest: undefined,
@@ -50,7 +34,7 @@ function setup(extra: Partial<typeof options> & { enforceQuota?: boolean } = {})
   server.attachLog(log);
   const commitAll = () => server.onDurable(log.entries.at(-1)?.header.zxid ?? 0n);
   const connect = (): FakeLink => {
-    const link = new FakeLink();
+    const link = new FakeLink(40000);
     server.onConnectRequest(link, connectBody());
     commitAll();
     assert.equal(link.frames.length, 1, 'connect response after the createSession txn commits');
