@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="zookeeper zookeeper-bin python3-kazoo python3-pytest python3-pytest-timeout python3-mock \
-python3-objgraph python3-pure-sasl python3-eventlet python3-gevent"
+python3-objgraph python3-pure-sasl python3-eventlet python3-gevent libcurator-recipes-java libcurator-framework-java libcurator-client-java"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -30,6 +30,35 @@ export interface AdminHost {
   lastSnapshot(): { zxid: bigint; timestampSec: number } | undefined;
   /** Takes a snapshot now (admin `snapshot`); resolves with its file. */
   takeSnapshot(): Promise<{ path: string; zxid: bigint; bytes: number }>;
+  /**
+   * Replaces the live tree and sessions with a snapshot's (admin `restore`): validates all of it
+   * BEFORE changing anything, and resolves once the restored tree is the newest snapshot on disk.
+   * Rejects for a body that is not a snapshot. Absent where restore is not available.
+   */
+  restore?(snapshot: Buffer): Promise<{ lastZxid: bigint }>;
+}
+
+/**
+ * ZooKeeper's RateLimiter(rate 1, interval): one call is allowed, then none until more than
+ * `intervalMs` has passed since the window last restarted.
+ */
+export class RateLimiter {
+  private windowStartMs: number;
+  private remaining = 1;
+
+  constructor(private readonly intervalMs: number, nowMs: number) {
+    this.windowStartMs = nowMs;
+  }
+
+  allow(nowMs: number): boolean {
+    if (nowMs > this.windowStartMs + this.intervalMs) {
+      this.remaining = 1;
+      this.windowStartMs = nowMs;
+    }
+    if (this.remaining === 0) return false;
+    this.remaining--;
+    return true;
+  }
 }
 
 /** Shared by every admin surface; the trace mask set with stmk is seen by gtmk and the HTTP commands. */
@@ -37,6 +66,8 @@ export class AdminContext {
   traceMask = DEFAULT_TRACE_MASK;
   /** When the admin `snapshot` command last ran (rate limit: admin.rateLimiterIntervalInMS). */
   lastAdminSnapshotMs: number | undefined;
+  /** Admin `restore`'s own limiter (RestoreCommand's RateLimiter, admin.rateLimiterIntervalInMS). */
+  readonly restoreLimiter: RateLimiter;
   /** The port the client listener is bound to (clientPort=0 picks one); `conf` reports it, as ZooKeeper. */
   boundClientPort: number | undefined;
 
@@ -50,7 +81,9 @@ export class AdminContext {
     readonly config: ServerConfig,
     readonly host: AdminHost,
     readonly mode: ModeDecision | undefined = undefined,
-  ) {}
+  ) {
+    this.restoreLimiter = new RateLimiter(config.admin.rateLimiterIntervalMs, host.nowMs());
+  }
 
   /** `Mode:` as srvr prints it. */
   get serverState(): string {
@@ -60,6 +93,11 @@ export class AdminContext {
   /** ZooKeeper's node count includes the root twice ("" and "/"). */
   get nodeCount(): number {
     return this.server.tree.nodeCount + 1;
+  }
+
+  /** An ensemble member's extra `mntr` values (peer_state, quorum_size, a leader's learners); none standalone. */
+  quorumMonitorValues(): Array<[string, string | number]> {
+    return [];
   }
 
   /** The id `conf` and `configuration` report: 0 for a standalone server, as ZooKeeperServer.getServerId. */

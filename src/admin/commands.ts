@@ -17,6 +17,9 @@ import {
   type ConnectionRow,
 } from './views.js';
 
+/** Largest snapshot the admin server accepts as restore's POST body (the snapshot reader's field bound). */
+export const RESTORE_BODY_BYTES_MAX = 1024 * 1024 * 1024;
+
 /** What a command answers: JSON fields (before `command` and `error`), an HTTP status, headers, maybe a file. */
 export interface CommandResponse {
   /** The primary name, or the name asked for when unknown. */
@@ -34,6 +37,10 @@ export interface CommandRequest {
   readonly params: ReadonlyMap<string, string>;
   readonly authorization: string | undefined;
   readonly remoteAddress: string;
+  /** The HTTP method (GET when absent). */
+  readonly method?: string;
+  /** A POST's body (restore's snapshot). */
+  readonly body?: Buffer;
 }
 
 interface Command {
@@ -155,7 +162,13 @@ const COMMANDS: readonly Command[] = [
     names: ['connections', 'cons'],
     run: (ctx, _r, reply) => reply.put('connections', connectionRows(ctx).map((row) => connectionInfo(row, false))).put('secure_connections', []).done(),
   },
-  { names: ['hash'], run: (_ctx, _r, reply) => reply.put('digests', []).done() },
+  {
+    // DigestCommand: the history as Jackson writes DataTree.ZxidDigest (field order, snake_case).
+    names: ['hash'],
+    run: (ctx, _r, reply) => reply.put('digests', ctx.server.tree.digestHistory().map((e) => new Map<string, JsonValue>([
+      ['zxid', BigInt.asIntN(64, e.zxid)], ['digest', e.digest], ['digest_version', e.digestVersion],
+    ]))).done(),
+  },
   { names: ['dirs'], run: (ctx, _r, reply) => reply.put('datadir_size', ctx.host.dataDirSize()).put('logdir_size', ctx.host.logDirSize()).done() },
   {
     names: ['dump'],
@@ -180,15 +193,7 @@ const COMMANDS: readonly Command[] = [
   { names: ['leader', 'lead'], run: (_ctx, _r, reply) => reply.put('error', 'server is not initialized').done() },
   { names: ['monitor', 'mntr'], run: (ctx, _r, reply) => (monitorValues(ctx).forEach(([k, v]) => reply.put(k, v)), reply.done()) },
   { names: ['observer_connection_stat_reset', 'orst'], run: (_ctx, _r, reply) => reply.done() },
-  {
-    names: ['restore', 'rest'],
-    auth: true,
-    run: (_ctx, _r, reply) => {
-      reply.status = 501;
-      reply.error = 'restore is not supported by tszk: stop the server, put the snapshot in dataDir/version-2 and start it again';
-      return reply.done();
-    },
-  },
+  { names: ['restore', 'rest'], auth: true, run: (ctx, request, reply) => restore(ctx, request, reply) },
   { names: ['ruok'], run: (_ctx, _r, reply) => reply.done() },
   {
     names: ['set_trace_mask', 'stmk'],
@@ -296,6 +301,47 @@ async function snapshot(ctx: AdminContext, request: CommandRequest, reply: Reply
     if (streaming) reply.file = taken.path;
   } catch {
     reply.status = 500;
+  }
+  return reply.done();
+}
+
+/**
+ * 3.9's RestoreCommand: POST the snapshot (as the `snapshot` command streams it) as the body.
+ * Answers `last_zxid` (a long); 503 when admin.restore.enabled=false, 429 when rate limited, 500
+ * when the body is not a valid snapshot (with the reason in `error`; ZooKeeper only logs it) -
+ * the server then serves on with its tree unchanged.
+ */
+async function restore(ctx: AdminContext, request: CommandRequest, reply: Reply): Promise<CommandResponse> {
+  if (!ctx.config.admin.restoreEnabled) {
+    reply.status = 503;
+    return reply.done();
+  }
+  const port = ctx.host.restore;
+  if (port === undefined) {
+    reply.status = 501;
+    reply.error = 'restore is not available on this server';
+    return reply.done();
+  }
+  if ((request.method ?? 'GET') !== 'POST') {
+    reply.status = 405;
+    reply.error = 'restore takes the snapshot as the body of a POST';
+    return reply.done();
+  }
+  if (request.body === undefined || request.body.length === 0) {
+    reply.status = 400;
+    reply.error = 'restore needs a snapshot as the request body';
+    return reply.done();
+  }
+  if (!ctx.restoreLimiter.allow(ctx.host.nowMs())) {
+    reply.status = 429;
+    return reply.done();
+  }
+  try {
+    const restored = await port.call(ctx.host, request.body);
+    reply.put('last_zxid', BigInt.asIntN(64, restored.lastZxid));
+  } catch (e) {
+    reply.status = 500;
+    reply.error = `restore failed: ${(e as Error).message}`;
   }
   return reply.done();
 }

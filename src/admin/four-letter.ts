@@ -32,6 +32,11 @@ export function javaDateString(ms: number): string {
   return `${days[d.getDay()]} ${months[d.getMonth()]} ${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone} ${d.getFullYear()}`;
 }
 
+/** AbstractFourLetterCommand.ZK_NOT_SERVING. */
+export const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests';
+/** The words that need a running server (the others answer from configuration or the process). */
+const NOT_SERVING_WORDS = new Set(['srvr', 'stat', 'conf', 'cons', 'crst', 'srst', 'dump', 'mntr', 'wchs', 'wchc', 'wchp', 'dirs']);
+
 export class FourLetterWords {
   constructor(private readonly ctx: AdminContext) {}
 
@@ -44,6 +49,12 @@ export class FourLetterWords {
     if (!known.has(word)) return undefined;
     if (!this.ctx.config.fourLetterWhitelist.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
     const s = this.ctx.server;
+    // An ensemble member between roles has no server to ask (ZooKeeper's ZK_NOT_SERVING).
+    if (!s.serving) {
+      if (word === 'isro') return 'null';
+      if (word === 'hash') return NOT_SERVING;
+      if (NOT_SERVING_WORDS.has(word)) return `${NOT_SERVING}\n`;
+    }
     switch (word) {
       case 'ruok': return 'imok';
       case 'srvr': return this.srvr(false);
@@ -64,8 +75,8 @@ export class FourLetterWords {
       case 'wchp': return this.wchp();
       case 'dirs': return `datadir_size: ${this.ctx.host.dataDirSize()}\nlogdir_size: ${this.ctx.host.logDirSize()}\n`;
       case 'isro': return 'rw';
-      // ZooKeeper lists tree digests logged every 128 txns; tszk computes none, so the list is empty.
-      case 'hash': return '';
+      // DigestCommand: `<Long.toHexString(zxid)>: <signed digest>` per history entry, oldest first.
+      case 'hash': return s.tree.digestHistory().map((e) => `${BigInt.asUintN(64, e.zxid).toString(16)}: ${e.digest}\n`).join('');
       case 'gtmk': return `${this.ctx.traceMask}`;
       case 'stmk': return this.stmk(extra);
       default: return undefined;

@@ -81,6 +81,7 @@ export function monitorValues(ctx: AdminContext): Array<[string, string | number
       [`cnt_${metric.name}`, m.count], [`sum_${metric.name}`, m.sum]);
     if (m.advanced) for (const [label, q] of MNTR_PERCENTILES) out.push([`${label}_${metric.name}`, m.quantile(q)]);
   }
+  out.push(...ctx.quorumMonitorValues());
   return out;
 }
 

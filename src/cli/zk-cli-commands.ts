@@ -4,7 +4,8 @@
  */
 import type { ZooKeeperClient } from '../client/zookeeper-client.js';
 import { Ids, type Acl, type Stat } from '../proto/data.js';
-import { ErrorCode, KeeperError } from '../proto/error-code.js';
+import { ErrorCode, errorName, KeeperError } from '../proto/error-code.js';
+import { aclJson, dataJson, statJson } from './zk-cli-json.js';
 import { WatcherType } from '../proto/defs.js';
 import { InvalidArgumentError, validatePath } from '../client/paths.js';
 import {
@@ -18,14 +19,20 @@ import {
 } from './zk-cli-format.js';
 import { CliParseError, parseOptions, type OptionSpec, type ParsedCommand } from './zk-cli-parse.js';
 
-/** A failed command: its message goes to stderr and its exit code becomes the CLI's. */
+/**
+ * A failed command: its message goes to stderr and its exit code becomes the CLI's. `code` is
+ * the stable name `--json` reports (a KeeperError's name, USAGE, ...; default BADARGUMENTS).
+ */
 export class CliError extends Error {
   override name = 'CliError';
+  readonly code: string;
   constructor(
     message: string,
     readonly exitCode = 1,
+    code = 'BADARGUMENTS',
   ) {
     super(message);
+    this.code = code;
   }
 }
 
@@ -37,6 +44,11 @@ export interface CommandContext {
   outRaw(text: string): void;
   err(line: string): void;
   readonly timeZone?: string;
+  /**
+   * Set in `--json` mode: receives the command's result document, once, on success. Text
+   * that `out` prints is then dropped and `err` lines become the document's warnings.
+   */
+  readonly result?: (doc: Record<string, unknown>) => void;
 }
 
 /** One command: its option letters, usage text and behaviour. */
@@ -51,9 +63,9 @@ const LONG_MAX = 2n ** 63n - 1n;
 /** Turns a client error into zkCli's message, as CliWrapperException/MalformedPathException do. */
 function wrap(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof InvalidArgumentError) return new CliError(err.message);
-  if (err instanceof KeeperError) return new CliError(cliErrorMessage(err));
-  return new CliError(err instanceof Error ? err.message : String(err));
+  if (err instanceof InvalidArgumentError) return new CliError(err.message, 1, 'BADARGUMENTS');
+  if (err instanceof KeeperError) return new CliError(cliErrorMessage(err), 1, errorName(err.code));
+  return new CliError(err instanceof Error ? err.message : String(err), 1, 'ERROR');
 }
 
 async function guarded<T>(action: () => Promise<T>): Promise<T> {
@@ -65,13 +77,13 @@ async function guarded<T>(action: () => Promise<T>): Promise<T> {
 }
 
 function usageError(name: string, command: CliCommand): CliError {
-  return new CliError(`${name} ${command.usage}`);
+  return new CliError(`${name} ${command.usage}`, 1, 'USAGE');
 }
 
 /** Integer.parseInt: a bad number kills the Java CLI with this message. */
 function parseJavaInt(text: string): number {
   if (!/^[+-]?\d+$/.test(text) || Number(text) > 2 ** 31 - 1 || Number(text) < -(2 ** 31)) {
-    throw new CliError(`Exception in thread "main" java.lang.NumberFormatException: For input string: "${text}"`, -1);
+    throw new CliError(`Exception in thread "main" java.lang.NumberFormatException: For input string: "${text}"`, -1, 'BADARGUMENTS');
   }
   return Number(text);
 }
@@ -123,7 +135,8 @@ const create: CliCommand = {
     try {
       const options = has('t') ? { acl, mode, ttl } : { acl, mode };
       const created = await ctx.client.create(path!, data === undefined ? null : Buffer.from(data, 'utf8'), options);
-      ctx.err(`Created ${created}`);
+      if (ctx.result === undefined) ctx.err(`Created ${created}`);
+      ctx.result?.({ path: created });
     } catch (err) {
       if (err instanceof KeeperError && err.code === ErrorCode.INVALIDACL) ctx.err(keeperMessage(err));
       if (err instanceof KeeperError && err.code === ErrorCode.EPHEMERALONLOCALSESSION) {
@@ -161,12 +174,21 @@ const ls: CliCommand = {
     const path = parsed.args[1]!;
     const watch = parsed.options.has('w') ? { watch: true } : undefined;
     if (parsed.options.has('R')) {
-      await guarded(() => visitSubTree(ctx.client, path, watch !== undefined, async (p) => ctx.out(p)));
+      const paths: string[] = [];
+      await guarded(() =>
+        visitSubTree(ctx.client, path, watch !== undefined, async (p) => {
+          ctx.out(p);
+          paths.push(p);
+        }),
+      );
+      ctx.result?.({ path, paths });
       return;
     }
     const result = await guarded(() => ctx.client.getChildren2(path, watch));
-    ctx.out(javaList([...result.children].sort()));
+    const children = [...result.children].sort();
+    ctx.out(javaList(children));
     if (parsed.options.has('s')) printStat(ctx, result.stat);
+    ctx.result?.({ path, children, stat: statJson(result.stat) });
   },
 };
 
@@ -205,6 +227,7 @@ const get: CliCommand = {
     const result = await guarded(() => ctx.client.getData(path, parsed.options.has('w') ? { watch: true } : undefined));
     ctx.out(result.data === null ? 'null' : result.data.toString('utf8'));
     if (parsed.options.has('s')) printStat(ctx, result.stat);
+    ctx.result?.({ path, ...dataJson(result.data), stat: statJson(result.stat) });
   },
 };
 
@@ -216,6 +239,7 @@ const set: CliCommand = {
     const version = versionOption(parsed);
     const stat = await guarded(() => ctx.client.setData(parsed.args[1]!, Buffer.from(parsed.args[2]!, 'utf8'), version));
     if (parsed.options.has('s')) printStat(ctx, stat);
+    ctx.result?.({ path: parsed.args[1]!, stat: statJson(stat) });
   },
 };
 
@@ -229,6 +253,7 @@ const stat: CliCommand = {
     const result = await guarded(() => ctx.client.exists(path, parsed.options.has('w') ? { watch: true } : undefined));
     if (result === null) throw wrap(new KeeperError(ErrorCode.NONODE, path));
     printStat(ctx, result);
+    ctx.result?.({ path, stat: statJson(result) });
   },
 };
 
@@ -242,6 +267,7 @@ const del: CliCommand = {
     }
     const version = versionOption(parsed);
     await guarded(() => ctx.client.delete(parsed.args[1]!, version));
+    ctx.result?.({ path: parsed.args[1]!, deleted: true });
   },
 };
 
@@ -260,6 +286,7 @@ const deleteAll: CliCommand = {
     }
     const ok = await guarded(() => deleteRecursive(ctx.client, parsed.args[1]!, batchSize));
     if (!ok) ctx.err('Failed to delete some node(s) in the subtree!');
+    ctx.result?.({ path: parsed.args[1]!, deleted: ok });
   },
 };
 
@@ -290,6 +317,7 @@ const getAcl: CliCommand = {
     const result = await guarded(() => ctx.client.getACL(parsed.args[1]!));
     for (const entry of result.acl) for (const line of aclLines(entry)) ctx.out(line);
     if (parsed.options.has('s')) printStat(ctx, result.stat);
+    ctx.result?.({ path: parsed.args[1]!, acl: result.acl.map(aclJson), stat: statJson(result.stat) });
   },
 };
 
@@ -307,10 +335,12 @@ const setAcl: CliCommand = {
           await ctx.client.setACL(p, acl, version).catch((err: unknown) => ctx.outRaw(errorText(err)));
         }),
       );
+      ctx.result?.({ path, recursive: true });
       return;
     }
     const result = await guarded(() => ctx.client.setACL(path, acl, version));
     if (parsed.options.has('s')) printStat(ctx, result);
+    ctx.result?.({ path, stat: statJson(result) });
   },
 };
 
@@ -327,6 +357,7 @@ const addAuth: CliCommand = {
     const auth = parsed.args[2] === undefined ? null : Buffer.from(parsed.args[2], 'utf8');
     // Fire and forget, as ZooKeeper.addAuthInfo: a failure shows up as the AuthFailed event.
     ctx.client.addAuth(parsed.args[1]!, auth).catch(() => {});
+    ctx.result?.({ scheme: parsed.args[1]! });
   },
 };
 
@@ -344,9 +375,12 @@ const sync: CliCommand = {
     try {
       await ctx.client.sync(path);
       ctx.out('Sync is OK');
+      ctx.result?.({ path, synced: true });
     } catch (err) {
       if (!(err instanceof KeeperError)) throw wrap(err);
       ctx.out(`Sync has failed. rc=${err.code}`);
+      // zkCli reports this on stdout and exits 0; so does --json, as an error document.
+      ctx.result?.({ error: { code: errorName(err.code), message: `Sync has failed. rc=${err.code}` } });
     }
   },
 };
@@ -358,6 +392,7 @@ const whoami: CliCommand = {
     const infos = await guarded(() => ctx.client.whoAmI());
     ctx.out('Auth scheme: User');
     for (const info of infos) ctx.out(`${info.authScheme}: ${info.user}`);
+    ctx.result?.({ identities: infos.map((info) => ({ scheme: info.authScheme, user: info.user })) });
   },
 };
 
@@ -367,6 +402,7 @@ const getEphemerals: CliCommand = {
   async run(ctx, parsed) {
     const ephemerals = await guarded(() => ctx.client.getEphemerals(parsed.args[1] ?? '/'));
     ctx.out(javaList(ephemerals));
+    ctx.result?.({ path: parsed.args[1] ?? '/', ephemerals });
   },
 };
 
@@ -375,7 +411,9 @@ const getAllChildrenNumber: CliCommand = {
   spec: { flags: '', withValue: '' },
   async run(ctx, parsed) {
     if (parsed.args.length < 2) throw usageError('getAllChildrenNumber', this);
-    ctx.out(String(await guarded(() => ctx.client.getAllChildrenNumber(parsed.args[1]!))));
+    const count = await guarded(() => ctx.client.getAllChildrenNumber(parsed.args[1]!));
+    ctx.out(String(count));
+    ctx.result?.({ path: parsed.args[1]!, count });
   },
 };
 
@@ -388,6 +426,7 @@ const addWatch: CliCommand = {
     const mode = typeof modeText === 'string' ? modeText.toUpperCase() : 'PERSISTENT_RECURSIVE';
     if (mode !== 'PERSISTENT' && mode !== 'PERSISTENT_RECURSIVE') throw usageError('addWatch', this);
     await guarded(() => ctx.client.addWatch(parsed.args[1]!, mode));
+    ctx.result?.({ path: parsed.args[1]!, mode });
   },
 };
 
@@ -401,6 +440,8 @@ const removeWatches: CliCommand = {
     else if (parsed.options.has('d')) type = WatcherType.Data;
     const local = parsed.options.has('l');
     await guarded(() => ctx.client.removeWatches(parsed.args[1]!, type, { local }));
+    const typeName = type === WatcherType.Children ? 'Children' : type === WatcherType.Data ? 'Data' : 'Any';
+    ctx.result?.({ path: parsed.args[1]!, type: typeName, local });
   },
 };
 
@@ -412,6 +453,8 @@ const config: CliCommand = {
     const text = result.data === null ? 'null' : result.data.toString('utf8');
     ctx.out(parsed.options.has('c') ? clientConfigString(text) : text);
     if (parsed.options.has('s')) printStat(ctx, result.stat);
+    const config = parsed.options.has('c') ? { clientConfig: clientConfigString(text) } : { config: result.data === null ? null : text };
+    ctx.result?.({ ...config, stat: statJson(result.stat) });
   },
 };
 
@@ -424,6 +467,7 @@ const version: CliCommand = {
   async run(ctx, parsed) {
     if (parsed.args.length > 1) throw usageError('version', this);
     ctx.out(`ZooKeeper CLI version: ${CLI_VERSION}`);
+    ctx.result?.({ version: CLI_VERSION });
   },
 };
 
@@ -432,6 +476,7 @@ const close: CliCommand = {
   spec: { flags: '', withValue: '' },
   async run(ctx) {
     await guarded(() => ctx.client.close());
+    ctx.result?.({ closed: true });
   },
 };
 
@@ -440,7 +485,7 @@ const unsupported = (usage: string): CliCommand => ({
   usage,
   spec: { flags: '', withValue: '' },
   async run(_ctx, parsed) {
-    throw new CliError(`${parsed.args[0]} is not supported by tszk zk-cli`);
+    throw new CliError(`${parsed.args[0]} is not supported by tszk zk-cli`, 1, 'UNIMPLEMENTED');
   },
 });
 
@@ -482,7 +527,7 @@ export async function runCommand(ctx: CommandContext, command: CliCommand, token
   try {
     parsed = parseOptions(tokens, command.spec);
   } catch (err) {
-    if (err instanceof CliParseError) throw new CliError(err.message);
+    if (err instanceof CliParseError) throw new CliError(err.message, 1, 'USAGE');
     throw err;
   }
   await command.run(ctx, parsed, tokens);

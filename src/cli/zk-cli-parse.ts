@@ -109,9 +109,13 @@ export interface StartupOptions {
   clientConfiguration: string | null;
   /** The command and its arguments; empty for interactive mode. */
   command: string[];
+  /** `--json` (tszk's): every command prints one JSON document on one line of stdout. */
+  json?: boolean;
+  /** `--terminal` (tszk's): line editing, Tab completion and the history file even when stdin is not a TTY. */
+  terminal?: boolean;
 }
 
-/** ZooKeeperMain.MyCommandOptions.parseOptions; a flag missing its value is an error message. */
+/** ZooKeeperMain.MyCommandOptions.parseOptions (plus tszk's --json and --terminal); a flag missing its value is an error message. */
 export function parseStartup(argv: readonly string[]): StartupOptions | { error: string } {
   const result: StartupOptions = {
     server: 'localhost:2181',
@@ -120,6 +124,8 @@ export function parseStartup(argv: readonly string[]): StartupOptions | { error:
     waitForConnection: false,
     clientConfiguration: null,
     command: [],
+    json: false,
+    terminal: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const option = argv[i]!;
@@ -134,6 +140,8 @@ export function parseStartup(argv: readonly string[]): StartupOptions | { error:
     else if (option === '-client-configuration') result.clientConfiguration = value;
     else if (option === '-r') result.readOnly = true;
     else if (option === '-waitforconnection') result.waitForConnection = true;
+    else if (option === '--json') result.json = true;
+    else if (option === '--terminal') result.terminal = true;
     if (!option.startsWith('-')) {
       result.command = argv.slice(i);
       return result;

@@ -21,6 +21,7 @@ import type { ModeDecision } from '../config/mode.js';
 import { limits } from '../config/limits.js';
 import { FULL_VERSION } from '../admin/version.js';
 import { AdminServerError, startServer } from '../main/server.js';
+import { NOT_SERVING } from '../admin/four-letter.js';
 import { loadServerConfig, readConfigText, type LoadedConfig } from '../runtime/config-files.js';
 import { ServerLogger } from '../runtime/logger.js';
 import { runDataTool } from './data-tools.js';
@@ -68,13 +69,16 @@ function printRefusal(loaded: LoadedConfig): void {
   const { decision } = loaded;
   console.error('Invalid config, exiting abnormally');
   for (const error of decision.errors) console.error(`  ${error}`);
-  if (decision.mode === 'quorum') {
-    console.error(`  ${decision.reason}.`);
-    console.error('  Quorum mode (an ensemble) is not available in this tszk build, and tszk does not run an ensemble config standalone:');
-    console.error('  each member would serve its own copy of the data (split brain).');
-    for (const problem of decision.problems) console.error(`  The ensemble would also fail: ${problem}.`);
-    console.error('  To run one standalone server instead, remove the server.N lines (or keep a single one with standaloneEnabled=true).');
+  if (decision.mode === 'quorum' && decision.problems.length > 0) {
+    console.error(`  ${decision.reason}, but this server cannot join it:`);
+    for (const problem of decision.problems) console.error(`  ${problem}.`);
+    console.error('  tszk does not run an ensemble config standalone: each member would serve its own copy of the data (split brain).');
   }
+}
+
+/** Quorum mode that cannot work (myid, limits, ports) is refused, as ZooKeeper refuses it. */
+function refused(decision: LoadedConfig['decision']): boolean {
+  return decision.errors.length > 0 || (decision.mode === 'quorum' && decision.problems.length > 0);
 }
 
 function logFileName(): string {
@@ -89,7 +93,7 @@ function logDirOf(config: ServerConfig, daemon: boolean): string | undefined {
 async function startForeground(file: string | undefined): Promise<number> {
   const loaded = loadServerConfig(file, quickStart());
   const { config, decision } = loaded;
-  if (decision.errors.length > 0 || decision.mode === 'quorum') {
+  if (refused(decision)) {
     printRefusal(loaded);
     return decision.errors.some((e) => e.startsWith('dataDir') || e.startsWith('dataLogDir')) ? EXIT.dataDir : EXIT.invalidConfig;
   }
@@ -198,7 +202,7 @@ async function start(file: string | undefined): Promise<number> {
   if (file !== undefined) console.error(`Using config: ${file}`);
   const loaded = loadServerConfig(file, quickStart());
   const { config, decision } = loaded;
-  if (decision.errors.length > 0 || decision.mode === 'quorum') {
+  if (refused(decision)) {
     printRefusal(loaded);
     return decision.errors.some((e) => e.startsWith('dataDir')) ? EXIT.dataDir : EXIT.invalidConfig;
   }
@@ -258,7 +262,8 @@ async function waitServing(config: ServerConfig, exited: () => boolean): Promise
   while (Date.now() < deadline) {
     if (exited()) return false;
     const answer = await askFourLetterWord(host, config.clientPort, 'srvr', 1000);
-    if (answer?.includes('Mode: ') === true) return !exited();
+    // An ensemble member answers, but does not serve, until a quorum has elected a leader.
+    if (answer?.includes('Mode: ') === true || answer?.includes(NOT_SERVING) === true) return !exited();
     await sleep(100);
   }
   return false;
@@ -308,8 +313,13 @@ async function status(file: string | undefined): Promise<number> {
   const mode = answer?.split('\n').find((l) => l.includes('Mode'));
   if (mode === undefined) {
     console.log('Error contacting service. It is probably not running.');
-    if (decision.mode === 'quorum') {
-      console.log(`Why: ${decision.reason}; quorum mode is not available in this tszk build, so zk-server refuses to start it (it will not run an ensemble config standalone).`);
+    if (answer?.includes(NOT_SERVING) === true) {
+      const voters = config.servers.filter((s) => s.type === 'participant');
+      console.log(`Why: the server on ${endpoint.address}:${endpoint.port} is running but not serving: as an ensemble member it has no established leader yet`
+        + ` (a leader needs ${Math.floor(voters.length / 2) + 1} of the ${voters.length} voting servers ${voters.map((s) => `server.${s.id}`).join(', ')} up and reachable on their election ports).`);
+    }
+    if (decision.mode === 'quorum' && decision.problems.length > 0) {
+      console.log(`Why: ${decision.reason}, but this server cannot join it, so zk-server refuses to start it (it will not run an ensemble config standalone).`);
       for (const problem of decision.problems) console.log(`Also: ${problem}.`);
     }
     for (const error of decision.errors) console.log(`Also: ${error}.`);

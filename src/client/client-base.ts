@@ -8,6 +8,7 @@ import type { JuteWriter } from '../jute/writer.js';
 import { AddWatchMode, WatcherType } from '../proto/defs.js';
 import { ErrorCode, KeeperError } from '../proto/error-code.js';
 import type { ReplyHeaderValue } from '../proto/records.js';
+import { abortError, onAbort, type RequestOptions } from './abort.js';
 import { ClientCore } from './client-core.js';
 import { parseConnectString } from './connect-string.js';
 import type { ClientEnvironment } from './environment.js';
@@ -44,6 +45,8 @@ export class ClientBase {
   protected readonly core: ClientCore;
   protected readonly defaultWatcher: Watcher | null;
   private readonly requestedSessionTimeoutMs: number;
+  /** Per path, requests sent with a watch plan and not yet settled (for safe watch removal). */
+  private readonly watchesInFlight = new Map<string, number>();
 
   constructor(connectString: string, options: ClientOptions = {}, private readonly env: ClientEnvironment) {
     const parsed = parseConnectString(connectString);
@@ -106,10 +109,12 @@ export class ClientBase {
    * Connects and resolves once a session is established. If none is within `timeoutMs`
    * (default: the session timeout asked for), the client is closed and this rejects with
    * CONNECTIONLOSS (`Infinity`: wait for ever, as the Java client does); it also rejects if
-   * the session expires or authentication fails first.
+   * the session expires or authentication fails first. Aborting `signal` gives up the same way
+   * (the client is closed) but rejects with an AbortError.
    */
-  connect(options: { timeoutMs?: number } = {}): Promise<void> {
+  connect(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.core.isConnected) return Promise.resolve();
+    if (options.signal?.aborted === true) return Promise.reject(abortError(options.signal.reason));
     if (!isAlive(this.core.state)) {
       const code = this.core.state === 'AUTH_FAILED' ? ErrorCode.AUTHFAILED : ErrorCode.SESSIONEXPIRED;
       return Promise.reject(new KeeperError(code));
@@ -118,7 +123,7 @@ export class ClientBase {
     const timeoutMs = options.timeoutMs ?? this.requestedSessionTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const stops: (() => void)[] = [];
-      const finish = (error: KeeperError | null) => {
+      const finish = (error: Error | null) => {
         for (const stop of stops) stop();
         if (error === null) resolve();
         else reject(error);
@@ -134,6 +139,12 @@ export class ClientBase {
       stops.push(this.on('expired', () => finish(new KeeperError(ErrorCode.SESSIONEXPIRED))));
       stops.push(this.on('authFailed', () => finish(new KeeperError(ErrorCode.AUTHFAILED))));
       stops.push(this.on('closed', () => finish(new KeeperError(ErrorCode.CONNECTIONLOSS))));
+      stops.push(
+        onAbort(options.signal, () => {
+          finish(abortError(options.signal?.reason));
+          void this.close();
+        }),
+      );
     });
   }
 
@@ -152,6 +163,7 @@ export class ClientBase {
     opCode: number,
     writeBody: ((w: JuteWriter) => void) | null,
     readBody: ((r: JuteReader) => T) | null = null,
+    options: RequestOptions = {},
   ): Promise<RawReply<T>> {
     return new Promise((resolve, reject) => {
       this.core.submit({
@@ -162,22 +174,38 @@ export class ClientBase {
           resolve({ header, body: value });
         },
         fail: (code) => reject(new KeeperError(code)),
+        signal: options.signal,
+        onAbort: reject,
       });
     });
   }
 
-  /** Sends a request and decodes its reply; a non-zero err rejects with KeeperError(err, path). */
+  /**
+   * Sends a request and decodes its reply; a non-zero err rejects with KeeperError(err, path).
+   * An aborted call rejects with an AbortError and never registers its watch, even when the
+   * server's late reply says it set one (that server watch fires once into no listener).
+   */
   protected call<T>(
     opCode: number,
     clientPath: string | undefined,
     write: ((w: JuteWriter) => void) | null,
     read: (r: JuteReader) => T,
     watch?: WatchPlan,
+    options: RequestOptions = {},
   ): Promise<T> {
-    return new Promise((resolve, reject) => {
+    if (watch !== undefined) this.watchesInFlight.set(watch.path, this.watchRequestsInFlight(watch.path) + 1);
+    const settled = () => {
+      if (watch === undefined) return;
+      const left = this.watchRequestsInFlight(watch.path) - 1;
+      if (left > 0) this.watchesInFlight.set(watch.path, left);
+      else this.watchesInFlight.delete(watch.path);
+    };
+    return new Promise<T>((resolve, reject) => {
       this.core.submit({
         opCode,
         write,
+        signal: options.signal,
+        onAbort: reject,
         complete: (header, body) => {
           if (header.err !== 0) {
             if (watch?.onNoNode !== undefined && header.err === ErrorCode.NONODE) {
@@ -192,7 +220,7 @@ export class ClientBase {
         },
         fail: (code) => reject(new KeeperError(code, clientPath)),
       });
-    });
+    }).finally(settled);
   }
 
   protected serverPath(clientPath: string): string {
@@ -203,6 +231,17 @@ export class ClientBase {
     if (typeof option === 'function') return option;
     if (option?.watch === true) return this.defaultWatcher ?? NO_OP_WATCHER;
     return null;
+  }
+
+  /** The abort signal of a read: the options' one, else the one in the object form of `watch`. */
+  protected signalOf(watch: WatchOption, options: RequestOptions): AbortSignal | undefined {
+    if (options.signal !== undefined) return options.signal;
+    return typeof watch === 'object' ? watch.signal : undefined;
+  }
+
+  /** Requests in flight that will register a watch on `path` when answered. */
+  protected watchRequestsInFlight(path: string): number {
+    return this.watchesInFlight.get(path) ?? 0;
   }
 
   protected watchPlan(option: WatchOption, path: string, onOk: WatchKind, onNoNode?: WatchKind): WatchPlan | undefined {

@@ -15,6 +15,7 @@ import { EventType, KeeperState } from '../proto/defs.js';
 import { ErrorCode, KeeperError } from '../proto/error-code.js';
 import { AuthPacket, WatcherEvent, type ReplyHeaderValue } from '../proto/records.js';
 import { OpCode, Xid } from '../proto/op-code.js';
+import { abortError, onAbort } from './abort.js';
 import { AuthRegistry, type AuthWaiter } from './auth-registry.js';
 import { Connection } from './connection.js';
 import type { ConnectString, HostAddress } from './connect-string.js';
@@ -35,6 +36,13 @@ export interface Submission {
   complete(header: ReplyHeaderValue, body: JuteReader): void;
   /** Called when no reply will come, with the code to report. */
   fail(code: number): void;
+  /**
+   * Aborting it settles the request with `onAbort` (an AbortError). Not yet sent: it never is.
+   * Sent: it stays in the pending queue so its reply is still matched by xid, then dropped.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /** Called instead of `complete`/`fail` when `signal` aborts first. */
+  onAbort?(error: Error): void;
 }
 
 /** Settings of the session layer, defaults already applied. */
@@ -56,6 +64,8 @@ interface Outstanding {
   readonly submission: Submission;
   settled: boolean;
   timer: TimerHandle | null;
+  /** Removes the abort listener; called when the entry settles. */
+  detachAbort: (() => void) | null;
 }
 
 /** How long close() waits for the server to confirm closeSession. */
@@ -144,17 +154,41 @@ export class ClientCore {
 
   /** Queues a request; it is sent now if connected, else once connected. */
   submit(submission: Submission, internal = false): void {
+    if (submission.signal?.aborted === true) {
+      this.reportAbort(submission);
+      return;
+    }
     const refusal = this.refusalCode(internal);
     if (refusal !== null) {
       submission.fail(refusal);
       return;
     }
-    const entry: Outstanding = { xid: 0, submission, settled: false, timer: null };
+    const entry: Outstanding = { xid: 0, submission, settled: false, timer: null, detachAbort: null };
     if (this.settings.requestTimeoutMs > 0 && !internal) {
-      entry.timer = this.env.setTimer(this.settings.requestTimeoutMs, () => this.settle(entry, ErrorCode.REQUESTTIMEOUT));
+      entry.timer = this.env.setTimer(this.settings.requestTimeoutMs, () => this.giveUp(entry, ErrorCode.REQUESTTIMEOUT));
     }
+    entry.detachAbort = onAbort(submission.signal, () => {
+      if (this.giveUp(entry, null)) this.reportAbort(submission);
+    });
     if (this.isConnected && this.connection?.isOpen) this.send(entry);
     else this.outgoing.push(entry);
+  }
+
+  private reportAbort(submission: Submission): void {
+    const error = abortError(submission.signal?.reason);
+    if (submission.onAbort !== undefined) submission.onAbort(error);
+    else submission.fail(ErrorCode.CONNECTIONLOSS);
+  }
+
+  /**
+   * Settles a request nobody waits for any more (timeout, abort). One not yet sent leaves the
+   * queue and is never sent; a sent one stays pending, so its reply still matches its xid.
+   */
+  private giveUp(entry: Outstanding, failCode: number | null): boolean {
+    if (entry.settled) return false;
+    const queuedAt = this.outgoing.indexOf(entry);
+    if (queuedAt >= 0) this.outgoing.splice(queuedAt, 1);
+    return this.settle(entry, failCode);
   }
 
   private refusalCode(internal: boolean): number | null {
@@ -202,6 +236,8 @@ export class ClientCore {
     entry.settled = true;
     if (entry.timer !== null) this.env.clearTimer(entry.timer);
     entry.timer = null;
+    entry.detachAbort?.();
+    entry.detachAbort = null;
     if (failCode !== null) entry.submission.fail(failCode);
     return true;
   }

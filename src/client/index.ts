@@ -1,5 +1,16 @@
 /** The client's public surface: `createClient` and the types and constants callers need. */
-export { createClient, ZooKeeperClient, type RawReply, type AddWatchModeName, type WatcherTypeName } from './zookeeper-client.js';
+export {
+  createClient,
+  ZooKeeperClient,
+  type RawReply,
+  type AddWatchModeName,
+  type WatcherTypeName,
+  type OneShotWatchKind,
+} from './zookeeper-client.js';
+export { abortError, isAbortError, type RequestOptions } from './abort.js';
+export { WatchStream, type WatchStreamOptions, type StateStreamOptions } from './watch-stream.js';
+export { WatchOverflowError, EVENT_BUFFER_DEFAULT } from './event-queue.js';
+export { retry, isRetryable, backoffDelayMs, RETRYABLE_CODES, RETRIES_MAX, type RetryOptions } from './retry.js';
 export type { Op } from './multi-ops.js';
 export type { OpResult } from './multi.js';
 export { parseConnectString, formatHost, DEFAULT_PORT, type ConnectString, type HostAddress } from './connect-string.js';

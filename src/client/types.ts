@@ -80,10 +80,15 @@ export interface CreateOptions {
   mode?: CreateModeName | number;
   /** Milliseconds; required by and only allowed with the TTL modes. */
   ttl?: number | bigint;
+  /** Aborting it rejects with an AbortError (the node may still be created if the request was sent). */
+  signal?: AbortSignal;
 }
 
-/** How a read sets a watch: a listener of its own, or `{ watch: true }` for the default watcher. */
-export type WatchOption = Watcher | { readonly watch?: boolean } | undefined;
+/**
+ * How a read sets a watch: a listener of its own, or `{ watch: true }` for the default watcher.
+ * The object form may carry the read's abort `signal` too (`{ signal }` sets no watch).
+ */
+export type WatchOption = Watcher | { readonly watch?: boolean; readonly signal?: AbortSignal } | undefined;
 
 /** getData's result; `data` is null when the node holds a null buffer. */
 export interface DataResult {

@@ -10,6 +10,7 @@ import { AddWatchMode, CONFIG_NODE, WatcherType } from '../proto/defs.js';
 import { ErrorCode, KeeperError } from '../proto/error-code.js';
 import { OpCode } from '../proto/op-code.js';
 import * as R from '../proto/records.js';
+import { abortError, onAbort, raceAbort, type RequestOptions } from './abort.js';
 import { ClientBase, NO_OP_WATCHER, type AddWatchModeName, type WatcherTypeName } from './client-base.js';
 import { resolveCreate, validateAcl } from './create-mode.js';
 import type { ClientEnvironment } from './environment.js';
@@ -17,10 +18,29 @@ import { readMultiResponse, writeMulti, type OpResult } from './multi.js';
 import { encodeOps, toData, unchrootResults, type Op } from './multi-ops.js';
 import { stripChroot, validatePath } from './paths.js';
 import { removeWatchesLocally } from './remove-watches.js';
-import type { AclResult, ChildrenResult, ClientInfo, ClientOptions, CreateOptions, DataInput, DataResult, WatchOption, Watcher } from './types.js';
+import {
+  isAlive,
+  type AclResult,
+  type ChildrenResult,
+  type ClientInfo,
+  type ClientOptions,
+  type CreateOptions,
+  type DataInput,
+  type DataResult,
+  type StateEventName,
+  type WatchedEvent,
+  type WatchOption,
+  type Watcher,
+} from './types.js';
+import { stateStream, WatchStream, type StateStreamOptions, type WatchStreamHost, type WatchStreamOptions } from './watch-stream.js';
 import type { WatchKind } from './watch-registry.js';
 
 export type { RawReply, AddWatchModeName, WatcherTypeName } from './client-base.js';
+
+/** The read whose one-shot watch `nextEvent` waits on. */
+export type OneShotWatchKind = 'data' | 'child' | 'exists';
+
+const isConnectedState = (state: string) => state === 'CONNECTED' || state === 'CONNECTEDREADONLY';
 
 /** A ZooKeeper session, as seen by an application. */
 export class ZooKeeperClient extends ClientBase {
@@ -47,25 +67,27 @@ export class ZooKeeperClient extends ClientBase {
         : (w: JuteWriter) => R.CreateRequest.write(w, request);
     const read = (r: JuteReader): { path: string; stat?: Stat } =>
       resolved.opCode === OpCode.create ? { path: R.CreateResponse.read(r).path ?? '' } : normalizeCreate2(R.Create2Response.read(r));
-    const result = await this.call(resolved.opCode, path, write, read);
+    const result = await this.call(resolved.opCode, path, write, read, undefined, { signal: options.signal });
     return { path: stripChroot(this.chroot, result.path), stat: result.stat };
   }
 
   /** Deletes a node if its version matches (-1: any version). */
-  async delete(path: string, version = -1): Promise<void> {
+  async delete(path: string, version = -1, options: RequestOptions = {}): Promise<void> {
     validatePath(path);
     // As in the Java client, "/" is never chrooted: deleting the root must always fail.
     const serverPath = path === '/' ? path : this.serverPath(path);
-    await this.call(OpCode.delete, path, (w) => R.DeleteRequest.write(w, { path: serverPath, version }), () => undefined);
+    const write = (w: JuteWriter) => R.DeleteRequest.write(w, { path: serverPath, version });
+    await this.call(OpCode.delete, path, write, () => undefined, undefined, options);
   }
 
   /** The node's stat, or null if it does not exist. A watch is set either way. */
-  async exists(path: string, watch?: WatchOption): Promise<Stat | null> {
+  async exists(path: string, watch?: WatchOption, options: RequestOptions = {}): Promise<Stat | null> {
     validatePath(path);
     const plan = this.watchPlan(watch, path, 'data', 'exist');
     const write = (w: JuteWriter) => R.ExistsRequest.write(w, { path: this.serverPath(path), watch: plan !== undefined });
+    const signal = this.signalOf(watch, options);
     try {
-      return await this.call(OpCode.exists, path, write, (r) => R.ExistsResponse.read(r).stat, plan);
+      return await this.call(OpCode.exists, path, write, (r) => R.ExistsResponse.read(r).stat, plan, { signal });
     } catch (err) {
       if (err instanceof KeeperError && err.code === ErrorCode.NONODE) return null;
       throw err;
@@ -73,61 +95,65 @@ export class ZooKeeperClient extends ClientBase {
   }
 
   /** The node's data (null for a null buffer) and stat. */
-  async getData(path: string, watch?: WatchOption): Promise<DataResult> {
+  async getData(path: string, watch?: WatchOption, options: RequestOptions = {}): Promise<DataResult> {
     validatePath(path);
     const plan = this.watchPlan(watch, path, 'data');
     const write = (w: JuteWriter) => R.GetDataRequest.write(w, { path: this.serverPath(path), watch: plan !== undefined });
-    return this.call(OpCode.getData, path, write, readDataResult, plan);
+    return this.call(OpCode.getData, path, write, readDataResult, plan, { signal: this.signalOf(watch, options) });
   }
 
   /** Replaces the node's data if its version matches (-1: any) and resolves with the new stat. */
-  async setData(path: string, data: DataInput, version = -1): Promise<Stat> {
+  async setData(path: string, data: DataInput, version = -1, options: RequestOptions = {}): Promise<Stat> {
     validatePath(path);
     const write = (w: JuteWriter) => R.SetDataRequest.write(w, { path: this.serverPath(path), data: toData(data), version });
-    return this.call(OpCode.setData, path, write, (r) => R.SetDataResponse.read(r).stat);
+    return this.call(OpCode.setData, path, write, (r) => R.SetDataResponse.read(r).stat, undefined, options);
   }
 
   /** The node's ACL and stat. */
-  async getACL(path: string): Promise<AclResult> {
+  async getACL(path: string, options: RequestOptions = {}): Promise<AclResult> {
     validatePath(path);
     const write = (w: JuteWriter) => R.GetACLRequest.write(w, { path: this.serverPath(path) });
-    return this.call(OpCode.getACL, path, write, (r) => {
+    const read = (r: JuteReader) => {
       const response = R.GetACLResponse.read(r);
       return { acl: response.acl ?? [], stat: response.stat };
-    });
+    };
+    return this.call(OpCode.getACL, path, write, read, undefined, options);
   }
 
   /** Replaces the node's ACL if its aversion matches (-1: any) and resolves with the new stat. */
-  async setACL(path: string, acl: readonly Acl[], version = -1): Promise<Stat> {
+  async setACL(path: string, acl: readonly Acl[], version = -1, options: RequestOptions = {}): Promise<Stat> {
     validatePath(path);
     validateAcl(acl);
     const write = (w: JuteWriter) => R.SetACLRequest.write(w, { path: this.serverPath(path), acl: [...acl], version });
-    return this.call(OpCode.setACL, path, write, (r) => R.SetACLResponse.read(r).stat);
+    return this.call(OpCode.setACL, path, write, (r) => R.SetACLResponse.read(r).stat, undefined, options);
   }
 
   /** The node's children's names, unsorted (as the server sends them). */
-  async getChildren(path: string, watch?: WatchOption): Promise<string[]> {
+  async getChildren(path: string, watch?: WatchOption, options: RequestOptions = {}): Promise<string[]> {
     validatePath(path);
     const plan = this.watchPlan(watch, path, 'child');
     const write = (w: JuteWriter) => R.GetChildrenRequest.write(w, { path: this.serverPath(path), watch: plan !== undefined });
-    return this.call(OpCode.getChildren, path, write, (r) => R.GetChildrenResponse.read(r).children ?? [], plan);
+    const read = (r: JuteReader) => R.GetChildrenResponse.read(r).children ?? [];
+    return this.call(OpCode.getChildren, path, write, read, plan, { signal: this.signalOf(watch, options) });
   }
 
   /** The node's children's names and its stat. */
-  async getChildren2(path: string, watch?: WatchOption): Promise<ChildrenResult> {
+  async getChildren2(path: string, watch?: WatchOption, options: RequestOptions = {}): Promise<ChildrenResult> {
     validatePath(path);
     const plan = this.watchPlan(watch, path, 'child');
     const write = (w: JuteWriter) => R.GetChildren2Request.write(w, { path: this.serverPath(path), watch: plan !== undefined });
-    return this.call(OpCode.getChildren2, path, write, (r) => {
+    const read = (r: JuteReader) => {
       const response = R.GetChildren2Response.read(r);
       return { children: response.children ?? [], stat: response.stat };
-    }, plan);
+    };
+    return this.call(OpCode.getChildren2, path, write, read, plan, { signal: this.signalOf(watch, options) });
   }
 
   /** Waits until the connected server has caught up with the leader. */
-  async sync(path: string): Promise<void> {
+  async sync(path: string, options: RequestOptions = {}): Promise<void> {
     validatePath(path);
-    await this.call(OpCode.sync, path, (w) => R.SyncRequest.write(w, { path: this.serverPath(path) }), (r) => R.SyncResponse.read(r));
+    const write = (w: JuteWriter) => R.SyncRequest.write(w, { path: this.serverPath(path) });
+    await this.call(OpCode.sync, path, write, (r) => R.SyncResponse.read(r), undefined, options);
   }
 
   /**
@@ -135,27 +161,28 @@ export class ZooKeeperClient extends ClientBase {
    * resolves with one result per op exactly as the server sent them: a failed write multi
    * resolves too, with `{ type: 'error', err }` results. Rejects only for a header error.
    */
-  async multi(ops: readonly Op[]): Promise<OpResult[]> {
+  async multi(ops: readonly Op[], options: RequestOptions = {}): Promise<OpResult[]> {
     const { opCode, encoded } = encodeOps(ops, this.chroot);
-    return this.sendMulti(opCode, encoded);
+    return this.sendMulti(opCode, encoded, options);
   }
 
   /** Runs read ops (getData, getChildren) with multiRead (op 22); each succeeds or fails alone. */
-  async multiRead(ops: readonly Op[]): Promise<OpResult[]> {
+  async multiRead(ops: readonly Op[], options: RequestOptions = {}): Promise<OpResult[]> {
     const { encoded } = encodeOps(ops, this.chroot);
-    return this.sendMulti(OpCode.multiRead, encoded);
+    return this.sendMulti(OpCode.multiRead, encoded, options);
   }
 
-  private async sendMulti(opCode: number, encoded: Parameters<typeof writeMulti>[1]): Promise<OpResult[]> {
-    const results = await this.call(opCode, undefined, (w) => writeMulti(w, encoded), (r) => readMultiResponse(r, encoded.length));
+  private async sendMulti(opCode: number, encoded: Parameters<typeof writeMulti>[1], options: RequestOptions): Promise<OpResult[]> {
+    const write = (w: JuteWriter) => writeMulti(w, encoded);
+    const results = await this.call(opCode, undefined, write, (r) => readMultiResponse(r, encoded.length), undefined, options);
     return unchrootResults(results, this.chroot);
   }
 
   /**
    * Adds a persistent (recursive) watch; `listener` (default: the client's default watcher)
-   * gets every event until the watch is removed.
+   * gets every event until the watch is removed. `watch()` is the async-iterator form.
    */
-  async addWatch(path: string, mode: AddWatchModeName | number, listener?: Watcher): Promise<void> {
+  async addWatch(path: string, mode: AddWatchModeName | number, listener?: Watcher, options: RequestOptions = {}): Promise<void> {
     validatePath(path);
     listener ??= this.defaultWatcher ?? NO_OP_WATCHER;
     const modeValue = typeof mode === 'number' ? mode : AddWatchMode[mode];
@@ -163,7 +190,7 @@ export class ZooKeeperClient extends ClientBase {
     const write = (w: JuteWriter) => R.AddWatchRequest.write(w, { path: this.serverPath(path), mode: modeValue });
     // The reply carries an ErrorResponse body (4 bytes) even on success.
     const read = (r: JuteReader) => (r.remaining >= 4 ? R.ErrorResponse.read(r) : undefined);
-    await this.call(OpCode.addWatch, path, write, read, { listener, path, onOk: kind });
+    await this.call(OpCode.addWatch, path, write, read, { listener, path, onOk: kind }, options);
   }
 
   /**
@@ -171,8 +198,8 @@ export class ZooKeeperClient extends ClientBase {
    * each removed listener gets a DataWatchRemoved/ChildWatchRemoved/PersistentWatchRemoved
    * event. With `local`, the client's watches go even when the server cannot be reached.
    */
-  async removeWatches(path: string, type: WatcherTypeName | number, options: { local?: boolean } = {}): Promise<void> {
-    return this.removeWatchesVia(OpCode.removeWatches, path, type, undefined, options.local ?? false);
+  async removeWatches(path: string, type: WatcherTypeName | number, options: { local?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    return this.removeWatchesVia(OpCode.removeWatches, path, type, undefined, options.local ?? false, options.signal);
   }
 
   /**
@@ -183,19 +210,27 @@ export class ZooKeeperClient extends ClientBase {
     path: string,
     listener: Watcher,
     type: WatcherTypeName | number,
-    options: { local?: boolean } = {},
+    options: { local?: boolean; signal?: AbortSignal } = {},
   ): Promise<void> {
-    return this.removeWatchesVia(OpCode.checkWatches, path, type, listener, options.local ?? false);
+    return this.removeWatchesVia(OpCode.checkWatches, path, type, listener, options.local ?? false, options.signal);
   }
 
-  private async removeWatchesVia(opCode: number, path: string, type: WatcherTypeName | number, listener: Watcher | undefined, local: boolean) {
+  /** An aborted removal rejects with an AbortError and leaves the client's watches as they were. */
+  private async removeWatchesVia(
+    opCode: number,
+    path: string,
+    type: WatcherTypeName | number,
+    listener: Watcher | undefined,
+    local: boolean,
+    signal: AbortSignal | undefined,
+  ) {
     validatePath(path);
     const typeValue = typeof type === 'number' ? type : WatcherType[type];
     const serverPath = this.serverPath(path);
     const record = opCode === OpCode.checkWatches ? R.CheckWatchesRequest : R.RemoveWatchesRequest;
     let code: number;
     try {
-      const reply = await this.request(opCode, (w) => record.write(w, { path: serverPath, type: typeValue }));
+      const reply = await this.request(opCode, (w) => record.write(w, { path: serverPath, type: typeValue }), null, { signal });
       code = reply.header.err;
     } catch (err) {
       if (!(err instanceof KeeperError)) throw err;
@@ -205,48 +240,132 @@ export class ZooKeeperClient extends ClientBase {
   }
 
   /** Asks the server whether this session has a watch of `type` on `path` (checkWatches, op 17). */
-  async checkWatches(path: string, type: WatcherTypeName | number): Promise<void> {
+  async checkWatches(path: string, type: WatcherTypeName | number, options: RequestOptions = {}): Promise<void> {
     validatePath(path);
     const typeValue = typeof type === 'number' ? type : WatcherType[type];
     const write = (w: JuteWriter) => R.CheckWatchesRequest.write(w, { path: this.serverPath(path), type: typeValue });
-    await this.call(OpCode.checkWatches, path, write, () => undefined);
+    await this.call(OpCode.checkWatches, path, write, () => undefined, undefined, options);
   }
 
   /** This session's ephemeral nodes under `prefix` (default `/`), as client paths. */
-  async getEphemerals(prefix = '/'): Promise<string[]> {
+  async getEphemerals(prefix = '/', options: RequestOptions = {}): Promise<string[]> {
     validatePath(prefix);
     const write = (w: JuteWriter) => R.GetEphemeralsRequest.write(w, { prefixPath: this.serverPath(prefix) });
-    const paths = await this.call(OpCode.getEphemerals, undefined, write, (r) => R.GetEphemeralsResponse.read(r).ephemerals ?? []);
+    const read = (r: JuteReader) => R.GetEphemeralsResponse.read(r).ephemerals ?? [];
+    const paths = await this.call(OpCode.getEphemerals, undefined, write, read, undefined, options);
     return paths.map((p) => stripChroot(this.chroot, p));
   }
 
   /** The number of descendants of `path` (not counting `path`). */
-  async getAllChildrenNumber(path: string): Promise<number> {
+  async getAllChildrenNumber(path: string, options: RequestOptions = {}): Promise<number> {
     validatePath(path);
     const write = (w: JuteWriter) => R.GetAllChildrenNumberRequest.write(w, { path: this.serverPath(path) });
-    return this.call(OpCode.getAllChildrenNumber, path, write, (r) => R.GetAllChildrenNumberResponse.read(r).totalNumber);
+    const read = (r: JuteReader) => R.GetAllChildrenNumberResponse.read(r).totalNumber;
+    return this.call(OpCode.getAllChildrenNumber, path, write, read, undefined, options);
   }
 
   /** The identities the server has attached to this connection. */
-  async whoAmI(): Promise<ClientInfo[]> {
-    return this.call(OpCode.whoAmI, undefined, null, (r) =>
-      (R.WhoAmIResponse.read(r).clientInfo ?? []).map((info) => ({ authScheme: info.authScheme ?? '', user: info.user ?? '' })),
-    );
+  async whoAmI(options: RequestOptions = {}): Promise<ClientInfo[]> {
+    const read = (r: JuteReader) =>
+      (R.WhoAmIResponse.read(r).clientInfo ?? []).map((info) => ({ authScheme: info.authScheme ?? '', user: info.user ?? '' }));
+    return this.call(OpCode.whoAmI, undefined, null, read, undefined, options);
   }
 
   /**
    * Adds credentials (e.g. `digest`, `user:password`); resolves when the server accepts them.
-   * A null `auth` is sent as a null buffer, as the Java client does.
+   * A null `auth` is sent as a null buffer, as the Java client does. Aborting only stops the
+   * wait: the credentials stay registered and are sent (again after every reconnect).
    */
-  addAuth(scheme: string, auth: Buffer | string | null): Promise<void> {
-    return this.core.addAuth(scheme, typeof auth === 'string' ? Buffer.from(auth, 'utf8') : auth);
+  addAuth(scheme: string, auth: Buffer | string | null, options: RequestOptions = {}): Promise<void> {
+    if (options.signal?.aborted === true) return Promise.reject(abortError(options.signal.reason));
+    return raceAbort(this.core.addAuth(scheme, typeof auth === 'string' ? Buffer.from(auth, 'utf8') : auth), options.signal);
+  }
+
+  /**
+   * A persistent watch on `path` read with `for await` (see WatchStream for how it ends):
+   *
+   *     for await (const event of zk.watch('/app', { mode: 'PERSISTENT_RECURSIVE' })) { ... }
+   *
+   * The addWatch request goes out at once; `await stream.ready` to know the watch is armed
+   * before making changes. Leaving the loop removes the watch, on the server too.
+   */
+  watch(path: string, options: WatchStreamOptions = {}): WatchStream {
+    validatePath(path);
+    return new WatchStream(this.streamHost(), path, options);
+  }
+
+  /** The session's state changes, read with `for await`; ends after 'expired', 'closed' or 'authFailed'. */
+  stateChanges(options: StateStreamOptions = {}): AsyncIterableIterator<StateEventName> {
+    return stateStream(this, isAlive(this.state), options);
+  }
+
+  /**
+   * Sets a one-shot watch with the read `kind` names (`data`: getData, which fails with NONODE
+   * on a missing node; `child`: getChildren; `exists`: exists, which also watches a missing
+   * node for its creation) and resolves with the event that fires it. Rejects with the read's
+   * error, SESSIONEXPIRED/AUTHFAILED if the session ends first (SESSIONEXPIRED after close()),
+   * or an AbortError. Disconnections do not end the wait: the watch is re-armed.
+   */
+  async nextEvent(path: string, kind: OneShotWatchKind, options: RequestOptions = {}): Promise<WatchedEvent> {
+    validatePath(path);
+    const watcherType = kind === 'child' ? WatcherType.Children : WatcherType.Data;
+    return new Promise<WatchedEvent>((resolve, reject) => {
+      const stops: (() => void)[] = [];
+      const finish = (outcome: () => void) => {
+        for (const stop of stops.splice(0)) stop();
+        outcome();
+      };
+      const listener: Watcher = (event) => finish(() => resolve(event));
+      stops.push(
+        this.on('expired', () => finish(() => reject(new KeeperError(ErrorCode.SESSIONEXPIRED, path)))),
+        this.on('closed', () => finish(() => reject(new KeeperError(ErrorCode.SESSIONEXPIRED, path)))),
+        this.on('authFailed', () => finish(() => reject(new KeeperError(ErrorCode.AUTHFAILED, path)))),
+        onAbort(options.signal, () => {
+          this.core.watches.remove(path, watcherType, listener);
+          finish(() => reject(abortError(options.signal?.reason)));
+        }),
+      );
+      const read =
+        kind === 'data'
+          ? this.getData(path, listener, options)
+          : kind === 'child'
+            ? this.getChildren(path, listener, options)
+            : this.exists(path, listener, options);
+      read.catch((err: unknown) => finish(() => reject(err)));
+    });
+  }
+
+  private streamHost(): WatchStreamHost {
+    const client = this;
+    return {
+      addWatch: (path, mode, listener, options) => this.addWatch(path, mode, listener, options),
+      dropWatch: (path, watcherType, listener) => this.dropWatch(path, watcherType, listener),
+      on: (name, listener) => this.on(name, listener),
+      get readOnly() {
+        return client.state === 'CONNECTEDREADONLY';
+      },
+    };
+  }
+
+  /**
+   * Removes one listener's watch here, silently, and the session's watch on the server when no
+   * other watch of this client is on `path` or on its way there (a watch-setting read still in
+   * flight would otherwise lose its server watch to removeWatches(Any) and never fire).
+   * Otherwise the server's watch stays until the next reconnect, its events going nowhere.
+   */
+  private async dropWatch(path: string, watcherType: number, listener: Watcher): Promise<void> {
+    this.core.watches.remove(path, watcherType, listener);
+    if (this.core.watches.has(path, WatcherType.Any) || this.watchRequestsInFlight(path) > 0) return;
+    if (!isConnectedState(this.state)) return;
+    const write = (w: JuteWriter) => R.RemoveWatchesRequest.write(w, { path: this.serverPath(path), type: WatcherType.Any });
+    await this.request(OpCode.removeWatches, write).catch(() => {});
   }
 
   /** The ensemble configuration (/zookeeper/config, never chrooted) and its stat. */
-  async getConfig(watch?: WatchOption): Promise<DataResult> {
+  async getConfig(watch?: WatchOption, options: RequestOptions = {}): Promise<DataResult> {
     const plan = this.watchPlan(watch, CONFIG_NODE, 'data');
     const write = (w: JuteWriter) => R.GetDataRequest.write(w, { path: CONFIG_NODE, watch: plan !== undefined });
-    return this.call(OpCode.getData, CONFIG_NODE, write, readDataResult, plan);
+    return this.call(OpCode.getData, CONFIG_NODE, write, readDataResult, plan, { signal: this.signalOf(watch, options) });
   }
 }
 

@@ -150,6 +150,9 @@ export function decideMode(config: ServerConfig, facts: ModeFacts = {}): ModeDec
     problems.push(`peerType=${config.peerType} but server.${self.id} is a ${self.type}; ZooKeeper goes by the server line`);
   }
   problems.push(...quorumPortClashes(config, self));
+  if (config.groups.length > 0 || config.weights.size > 0) {
+    problems.push('hierarchical quorums (group.N / weight.N) are not supported by tszk yet; remove those lines to use a majority of the voting servers');
+  }
   const count = voters.length === 1 ? 'one voting server with standaloneEnabled=false' : `${voters.length} voting servers (${serverList(voters)})`;
   return {
     ...base, mode: 'quorum', loud: true, problems,

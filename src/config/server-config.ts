@@ -72,6 +72,8 @@ export interface ServerConfig {
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
   readonly snapCount: number;
+  /** zookeeper.commitLogCount: committed txns a leader keeps for DIFF; a learner further behind gets a snapshot. */
+  readonly commitLogCount: number;
   /** snapSizeLimitInKb in bytes; 0 when off. */
   readonly snapSizeLimitBytes: number;
   /** txnLogSizeLimitInKb in bytes; 0 when off. */
@@ -160,7 +162,7 @@ type Kind = 'applied' | 'ensemble' | 'ignored';
 const KEYS: Record<string, Kind> = {
   tickTime: 'applied', dataDir: 'applied', dataLogDir: 'applied', clientPort: 'applied', clientPortAddress: 'applied',
   clientPortListenBacklog: 'applied', maxClientCnxns: 'applied', maxCnxns: 'applied', minSessionTimeout: 'applied',
-  maxSessionTimeout: 'applied', snapCount: 'applied', snapSizeLimitInKb: 'applied', txnLogSizeLimitInKb: 'applied',
+  maxSessionTimeout: 'applied', snapCount: 'applied', commitLogCount: 'applied', snapSizeLimitInKb: 'applied', txnLogSizeLimitInKb: 'applied',
   '4lw.commands.whitelist': 'applied', 'DigestAuthenticationProvider.superDigest': 'applied',
   extendedTypesEnabled: 'applied', skipACL: 'applied', reconfigEnabled: 'applied', forceSync: 'applied',
   'jute.maxbuffer': 'applied', 'znode.container.checkIntervalMs': 'applied', clientTcpKeepAlive: 'applied',
@@ -178,7 +180,7 @@ const KEYS: Record<string, Kind> = {
   peerType: 'ensemble', standaloneEnabled: 'ensemble', dynamicConfigFile: 'ensemble', quorumListenOnAllIPs: 'ensemble',
   'multiAddress.enabled': 'ensemble', 'multiAddress.reachabilityCheckTimeoutMs': 'ensemble',
   'multiAddress.reachabilityCheckEnabled': 'ensemble', observerMasterPort: 'ensemble', syncEnabled: 'ensemble',
-  commitLogCount: 'ensemble', leaderServes: 'ensemble', cnxTimeout: 'ensemble', quorumCnxnTimeoutMs: 'ensemble',
+  leaderServes: 'ensemble', cnxTimeout: 'ensemble', quorumCnxnTimeoutMs: 'ensemble',
   maxTimeToWaitForEpoch: 'ensemble', electionPortBindRetry: 'ensemble', 'quorum.cnxn.threads.size': 'ensemble',
   tcpKeepAlive: 'ensemble', oraclePath: 'ensemble',
   preAllocSize: 'ignored', globalOutstandingLimit: 'ignored', 'snapshot.trust.empty': 'ignored',
@@ -399,6 +401,7 @@ export function parseServerConfig(source: ConfigSource | undefined, overrides: R
     minSessionTimeoutMs,
     maxSessionTimeoutMs,
     snapCount: int('snapCount', 100_000, 2),
+    commitLogCount: int('commitLogCount', 500, 1),
     snapSizeLimitBytes: snapSizeLimitKb > 0 ? snapSizeLimitKb * 1024 : 0,
     txnLogSizeLimitBytes: txnLogSizeLimitKb > 0 ? txnLogSizeLimitKb * 1024 : 0,
     fourLetterWhitelist: whitelist,

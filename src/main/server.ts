@@ -30,6 +30,9 @@ import { listSnapshots, writeSnapshot } from '../storage/snapshot.js';
 import { joinPath, versionDir } from '../storage/file-names.js';
 import { purge } from '../storage/purge.js';
 import { ProgressBar } from '../cli/data-tools-progress.js';
+import { createRestorer } from './restore.js';
+import { QuorumHost } from './quorum-host.js';
+import { membershipText, quorumPlan } from './quorum-plan.js';
 
 export type { Logger, LogLevel } from '../runtime/logger.js';
 
@@ -40,6 +43,8 @@ export interface RunningServer {
   readonly adminPort: number | undefined;
   /** The Prometheus endpoint's port, when it runs. */
   readonly metricsPort: number | undefined;
+  /** The ensemble machinery, when this server is a quorum member. */
+  readonly quorum: QuorumHost | undefined;
   close(): Promise<void>;
 }
 
@@ -80,7 +85,9 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   announceMode(options.mode, log);
 
   const recoveryStartedMs = Date.now();
-  const tree = new DataTree();
+  // An ensemble member's /zookeeper/config holds the membership (QuorumPeer sets it on the tree).
+  const configNode = options.mode?.mode === 'quorum' ? Buffer.from(membershipText(config), 'utf8') : undefined;
+  const tree = new DataTree(configNode);
   const recovered = await recoverWithProgress(fs, config, tree);
   const recoveryMs = Date.now() - recoveryStartedMs;
   for (const skipped of recovered.skippedSnapshots) log('WARN', `skipped snapshot ${skipped.file}: ${skipped.reason}`, 'recovery');
@@ -95,7 +102,8 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
     tickTimeMs: config.tickTimeMs,
     minSessionTimeoutMs: config.minSessionTimeoutMs,
     maxSessionTimeoutMs: config.maxSessionTimeoutMs,
-    serverId: config.serverId,
+    // Session ids carry the server id in their top byte, so members never hand out the same one.
+    serverId: options.mode?.mode === 'quorum' ? (config.myid ?? config.serverId) : config.serverId,
     superDigest: config.superDigest,
     extendedTypesEnabled: config.extendedTypesEnabled,
     skipAcl: config.skipAcl,
@@ -117,10 +125,12 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
 
   let fatal: Error | undefined;
   let lastSyncCount = 0;
+  let quorum: QuorumHost | undefined;
   const txnLog = await TxnLog.open(fs, config.dataLogDir, {
     nowMs: () => performance.now(),
     onDurable: (zxid) => {
-      server.onDurable(zxid);
+      if (quorum !== undefined) quorum.onDurable(zxid);
+      else server.onDurable(zxid);
       const s = txnLog.stats;
       if (s.syncCount !== lastSyncCount) {
         lastSyncCount = s.syncCount;
@@ -144,7 +154,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
 
   const snapshots = new SnapshotScheduler(config.snapCount, config.snapSizeLimitBytes, () => txnLog.stats.bytesWritten, () => {
     txnLog.roll();
-    const view = tree.beginSnapshot();
+    const view = server.tree.beginSnapshot();
     const sessions = [...server.sessions.all()].map((s) => ({ id: s.id, timeoutMs: s.timeoutMs }));
     const started = Date.now();
     log('INFO', `Snapshotting: ${zxidHex(view.zxid)} to ${joinPath(snapDir, `snapshot.${view.zxid.toString(16)}`)}`, 'snapshot');
@@ -161,14 +171,35 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
         throw e;
       });
   });
-  server.attachLog({
-    append: (entry) => {
-      sessionEvents.onAppend(entry);
-      txnLog.append(entry);
-      if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
-      snapshots.onTxn();
-    },
-  });
+  const plan = options.mode?.mode === 'quorum' ? quorumPlan(config) : undefined;
+  if (plan === undefined) {
+    server.attachLog({
+      append: (entry) => {
+        sessionEvents.onAppend(entry);
+        txnLog.append(entry);
+        if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
+        snapshots.onTxn();
+      },
+    });
+  } else {
+    server.stopServing('this server has not joined its ensemble yet');
+    quorum = await QuorumHost.start({
+      ...plan,
+      fs, dataDir: config.dataDir, dataLogDir: config.dataLogDir, server, txnLog,
+      snapshotZxid: recovered.snapshotZxid,
+      reload: async () => {
+        const fresh = new DataTree(configNode);
+        const again = await recover(fs, { dataDir: config.dataDir, dataLogDir: config.dataLogDir }, fresh);
+        return { tree: fresh, sessions: again.sessions };
+      },
+      snapshotNow: () => snapshots.takeNow(),
+      onApplied: () => {
+        if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
+        snapshots.onTxn();
+      },
+      log,
+    });
+  }
 
   // ---- admin surfaces ----
   let servingSinceMs = Date.now();
@@ -186,8 +217,9 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
       const written = await snapshots.takeNow();
       return { path: written.path, zxid: written.zxid, bytes: written.bytes };
     },
+    restore: createRestorer({ server, takeSnapshot: () => snapshots.takeNow(), nowMs: () => Date.now(), log }),
   };
-  const ctx = new AdminContext(server, config, host, options.mode);
+  const ctx = quorum === undefined ? new AdminContext(server, config, host, options.mode) : new QuorumAdminContext(server, config, host, options.mode, quorum);
   const four = new FourLetterWords(ctx);
   const listener = await listen(server, {
     host: config.clientPortAddress,
@@ -238,6 +270,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   } catch (e) {
     await closeEndpoints();
     await listener.close();
+    await quorum?.stop();
     await txnLog.close().catch(() => undefined);
     throw e;
   }
@@ -247,7 +280,8 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   const containers = setInterval(() => server.checkContainers(), config.containerCheckIntervalMs);
   const autopurge = startAutopurge(config, fs, log);
   servingSinceMs = Date.now();
-  log('INFO', `tszk ${FULL_VERSION} serving standalone on ${config.clientPortAddress}:${listener.port}, data in ${config.dataDir}`);
+  if (quorum === undefined) log('INFO', `tszk ${FULL_VERSION} serving standalone on ${config.clientPortAddress}:${listener.port}, data in ${config.dataDir}`);
+  else log('INFO', `tszk ${FULL_VERSION} ensemble member ${config.myid} serving on ${config.clientPortAddress}:${listener.port} once a leader is established, data in ${config.dataDir}`);
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -257,6 +291,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
       autopurge.stop();
       await closeEndpoints();
       await listener.close();
+      await quorum?.stop();
       if (fatal === undefined) await txnLog.close();
       await snapshots.idle();
       await autopurge.idle();
@@ -264,12 +299,51 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
     })();
     return closing;
   }
-  return { port: listener.port, server, adminPort, metricsPort, close: shutdown };
+  return { port: listener.port, server, adminPort, metricsPort, quorum, close: shutdown };
+}
+
+/** The admin surfaces of an ensemble member: `Mode:` is its role. */
+class QuorumAdminContext extends AdminContext {
+  constructor(server: ZkServer, config: ServerConfig, host: AdminHost, mode: ModeDecision | undefined, private readonly quorum: QuorumHost) {
+    super(server, config, host, mode);
+  }
+
+  override get serverState(): string {
+    return this.quorum.state;
+  }
+
+  override get reportedServerId(): bigint {
+    return this.config.myid ?? 0n;
+  }
+
+  override quorumMonitorValues(): Array<[string, string | number]> {
+    const q = this.quorum;
+    const state = q.state;
+    const detailed = state === 'looking' ? `looking - ${q.role === 'LOOKING' ? 'election' : 'synchronization'}` : `${q.role.toLowerCase()} - broadcast`;
+    const voters = this.config.servers.filter((s) => s.type === 'participant').length;
+    const out: Array<[string, string | number]> = [['peer_state', detailed], ['quorum_size', voters]];
+    if (state === 'leader') {
+      const learners = q.learners();
+      out.push(
+        ['learners', learners.followers.length + learners.observers.length],
+        ['synced_followers', learners.followers.length],
+        ['synced_non_voting_followers', 0],
+        ['synced_observers', learners.observers.length],
+        ['pending_syncs', 0],
+        ['leader_uptime', Date.now() - q.electedAtMs],
+      );
+    }
+    return out;
+  }
 }
 
 /** The start banner: which mode, and why, loudly when the config mentions other servers. */
 function announceMode(mode: ModeDecision | undefined, log: Logger): void {
   if (mode === undefined) return;
+  if (mode.mode === 'quorum') {
+    log('INFO', `Running as an ensemble member: ${mode.reason}`, 'mode');
+    return;
+  }
   if (!mode.loud) {
     log('INFO', `Running standalone: ${mode.reason}`, 'mode');
     return;

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { limits } from '../config/limits.js';
 import type { AdminContext } from '../admin/admin-context.js';
-import { primaryCommandNames, renderResponse, runCommand } from '../admin/commands.js';
+import { RESTORE_BODY_BYTES_MAX, primaryCommandNames, renderResponse, runCommand } from '../admin/commands.js';
 import { prometheusText } from '../admin/monitor.js';
 import { processMetrics } from './process-stats.js';
 import type { Logger } from './logger.js';
@@ -60,7 +60,26 @@ function remoteOf(request: IncomingMessage): string {
   return (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
-async function onAdminRequest(ctx: AdminContext, options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Reads a body of at most `maxBytes` (kept only when `keep`); a longer one aborts the request. */
+function readBody(request: IncomingMessage, maxBytes: number, keep: boolean): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    request.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        request.destroy();
+        resolve(undefined);
+      } else if (keep) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(keep ? Buffer.concat(chunks) : undefined));
+    request.on('close', () => resolve(undefined));
+  });
+}
+
+async function onAdminRequest(
+  ctx: AdminContext, options: AdminServerOptions, request: IncomingMessage, response: ServerResponse, requestBody: Promise<Buffer | undefined>,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://admin');
   const base = options.commandUrl === '/' ? '' : options.commandUrl;
   const path = decodeURIComponent(url.pathname);
@@ -80,7 +99,11 @@ async function onAdminRequest(ctx: AdminContext, options: AdminServerOptions, re
   }
   const params = new Map<string, string>();
   for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
-  const result = await runCommand(ctx, name, { params, authorization: request.headers.authorization, remoteAddress: remoteOf(request) });
+  const method = request.method ?? 'GET';
+  const result = await runCommand(ctx, name, {
+    params, authorization: request.headers.authorization, remoteAddress: remoteOf(request), method,
+    ...(method === 'POST' && { body: await requestBody }),
+  });
   if (result.file !== undefined) {
     response.writeHead(result.status, { ...result.headers, 'Content-Type': 'application/octet-stream' });
     createReadStream(result.file).on('error', () => response.destroy()).pipe(response);
@@ -94,13 +117,11 @@ async function onAdminRequest(ctx: AdminContext, options: AdminServerOptions, re
 /** Starts the admin server; rejects when it cannot bind (the caller decides whether that is fatal). */
 export async function startAdminServer(ctx: AdminContext, options: AdminServerOptions): Promise<HttpEndpoint> {
   const server = createServer({ maxHeaderSize: limits.httpHeaderBytesMax, requestTimeout: options.idleTimeoutMs }, (request, response) => {
-    // A body is never needed (restore is refused), so none is read beyond the bound.
-    let bodyBytes = 0;
-    request.on('data', (chunk: Buffer) => {
-      bodyBytes += chunk.length;
-      if (bodyBytes > limits.httpBodyBytesMax) request.destroy();
-    });
-    onAdminRequest(ctx, options, request, response).catch((e: Error) => {
+    // Only restore's POST needs its body (a snapshot, kept up to its own bound); others are drained.
+    const name = (request.url ?? '/').split('?')[0]!.split('/').pop();
+    const restorePost = request.method === 'POST' && (name === 'restore' || name === 'rest');
+    const body = readBody(request, restorePost ? RESTORE_BODY_BYTES_MAX : limits.httpBodyBytesMax, restorePost);
+    onAdminRequest(ctx, options, request, response, body).catch((e: Error) => {
       options.log('WARN', `admin command ${request.url ?? ''} failed: ${e.message}`, 'admin');
       if (!response.headersSent) errorPage(response, 500, 'Server Error', request.url ?? '');
       else response.destroy();

@@ -66,6 +66,13 @@ export class Prep {
     private readonly options: PrepOptions,
   ) {}
 
+  /** Forgets every pending change (their txns will not be applied by this server's own pipeline). */
+  reset(): void {
+    this.outstanding.length = 0;
+    this.outstandingHead = 0;
+    this.byPath.clear();
+  }
+
   /** Number of pending change records (outstanding_changes). */
   get pendingChanges(): number {
     return this.outstanding.length - this.outstandingHead;

@@ -19,6 +19,8 @@ import { ErrorCode } from '../proto/error-code.js';
 import { OpCode, Xid } from '../proto/op-code.js';
 import * as R from '../proto/records.js';
 import type { TxnEntry } from '../proto/txn.js';
+import { makeZxid } from '../proto/zxid.js';
+import type { ForwardedRequest } from '../zab/learner-messages.js';
 import { DataTree, type ApplyResult } from '../tree/data-tree.js';
 import { checkPassword, sessionPassword } from '../session/password.js';
 import { SessionTracker } from '../session/session-tracker.js';
@@ -75,6 +77,17 @@ export interface Clock {
   nowMs(): number;
 }
 
+/** How this server takes part: alone, or as an ensemble member (ZooKeeper's ServerState). */
+export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer';
+
+/** A learner's way to its leader (implemented by the quorum host). */
+export interface LeaderLink {
+  /** Sends a client's write (or session create/close) to the leader. */
+  forward(request: ForwardedRequest): void;
+  /** Asks the leader how far it has proposed; the answer comes to `onSynced(id, zxid)`. */
+  sync(id: number): void;
+}
+
 interface Pending {
   readonly xid: number;
   readonly op: number;
@@ -106,15 +119,18 @@ type TxnOrigin =
   | { kind: 'request'; connection: Connected; pending: Pending; request: Request | null }
   | { kind: 'session'; link: ClientLink; timeoutMs: number; withReadOnly: boolean; pendingId: bigint }
   | { kind: 'expire' }
-  | { kind: 'container'; path: string };
+  | { kind: 'container'; path: string }
+  /** A learner's client request, prepped by this leader; the learner answers its client. */
+  | { kind: 'remote' };
 
 export class ZkServer {
-  readonly tree: DataTree;
+  /** Replaced only while not serving (a learner's TRUNC or SNAP reloads it). */
+  tree: DataTree;
   readonly watches = new WatchManager();
   readonly sessions: SessionTracker;
   readonly stats = new ServerStats();
-  private readonly prep: Prep;
-  private readonly reads: Reads;
+  private prep: Prep;
+  private reads: Reads;
   private readonly connections = new Map<number, Connected>();
   private readonly bySession = new Map<bigint, Connected>();
   /** Txns logged but not yet applied, in zxid order. */
@@ -125,6 +141,19 @@ export class ZkServer {
   private readonly throttled = new Set<Connected>();
   private lastZxid: bigint;
   private log: DurableLog | undefined;
+  private roleValue: ServerRole = 'standalone';
+  /** False while an ensemble member has no established leader: clients are turned away. */
+  private servingValue = true;
+  private leaderLink: LeaderLink | undefined;
+  /** A learner's forwarded writes, by session and cxid, until the leader's commit comes back. */
+  private readonly awaitingCommit = new Map<string, { connection: Connected; pending: Pending; request: Request | null }>();
+  /** A learner's new sessions, until their createSession commits. */
+  private readonly awaitingSession = new Map<bigint, { link: ClientLink; timeoutMs: number; withReadOnly: boolean }>();
+  /** A learner's client syncs: the leader's zxid to reach (once known), then the answer. */
+  private readonly pendingSyncs = new Map<number, { connection: Connected; pending: Pending; path: string; zxid?: bigint }>();
+  private nextSyncId = 1;
+  /** Sessions a learner's clients touched since the last report to the leader. */
+  private touched = new Set<bigint>();
 
   constructor(
     tree: DataTree,
@@ -151,6 +180,169 @@ export class ZkServer {
 
   get lastProcessedZxid(): bigint {
     return this.tree.lastProcessedZxid;
+  }
+
+  get role(): ServerRole {
+    return this.roleValue;
+  }
+
+  /** False while an ensemble member looks for (or syncs with) a leader. */
+  get serving(): boolean {
+    return this.servingValue;
+  }
+
+  private get isLearner(): boolean {
+    return this.roleValue === 'follower' || this.roleValue === 'observer';
+  }
+
+  // ---- ensemble roles ----
+
+  /**
+   * Stops serving (the leader is lost or this server lost its quorum): every client is
+   * disconnected, as ZooKeeper's server shuts down between roles; clients reconnect elsewhere or
+   * later and keep their sessions. Txns not yet committed are forgotten here; the ensemble decides
+   * their fate.
+   */
+  stopServing(reason: string): void {
+    this.servingValue = false;
+    this.leaderLink = undefined;
+    for (const connection of [...this.connections.values()]) this.closeConnection(connection, reason);
+    this.uncommitted.length = 0;
+    this.uncommittedHead = 0;
+    this.awaitingCommit.clear();
+    this.awaitingSession.clear();
+    this.pendingSyncs.clear();
+    this.pendingContainerDeletes.clear();
+    this.throttled.clear();
+    this.touched.clear();
+    this.prep.reset();
+    this.sessions.clearClosing();
+    this.lastZxid = this.tree.lastProcessedZxid;
+  }
+
+  /**
+   * Takes `tree` (reloaded from disk after a TRUNC or SNAP) and its sessions in place of the
+   * current ones. Only while not serving: no client is connected then.
+   */
+  replaceTree(tree: DataTree, sessions: ReadonlyMap<bigint, number>): void {
+    if (this.servingValue) throw new Error('the tree can only be replaced while not serving');
+    this.tree = tree;
+    this.prep = new Prep(tree, this.options);
+    this.reads = new Reads(tree, this.watches);
+    for (const s of [...this.sessions.all()]) if (!sessions.has(s.id)) this.sessions.remove(s.id);
+    this.restoreSessions(sessions);
+    this.lastZxid = tree.lastProcessedZxid;
+  }
+
+  /**
+   * Serves as the established leader of `epoch`: its txns are numbered epoch << 32 | counter from
+   * 1, and every session's expiry starts over (ZooKeeper's leader does the same, as it cannot know
+   * when learners last heard from them).
+   */
+  leadEpoch(epoch: bigint): void {
+    this.roleValue = 'leader';
+    this.leaderLink = undefined;
+    this.lastZxid = makeZxid(epoch, 0n);
+    this.sessions.touchAll(this.clock.nowMs());
+    this.servingValue = true;
+  }
+
+  /** Serves as a follower or observer of the leader reached through `link`. */
+  learnFrom(role: 'follower' | 'observer', link: LeaderLink): void {
+    this.roleValue = role;
+    this.leaderLink = link;
+    this.servingValue = true;
+  }
+
+  /** A learner's sessions touched since the last call (sent to the leader with each tick). */
+  takeTouched(): bigint[] {
+    const out = [...this.touched];
+    this.touched.clear();
+    return out;
+  }
+
+  /** Leader: a learner's client kept its session alive. */
+  touchSession(sessionId: bigint): void {
+    this.sessions.touch(sessionId, this.clock.nowMs());
+  }
+
+  /** Leader: a learner forwarded a client request; prep it and propose its txn. */
+  onForwarded(request: ForwardedRequest): void {
+    if (this.roleValue !== 'leader' || !this.servingValue) return;
+    const zxid = this.nextZxid();
+    const time = BigInt(this.clock.nowMs());
+    if (request.type === OpCode.createSession) {
+      this.submit({ header: { clientId: request.sessionId, cxid: 0, zxid, time, type: OpCode.createSession }, body: { type: OpCode.createSession, timeOut: request.timeoutMs } }, { kind: 'remote' });
+      return;
+    }
+    this.sessions.touch(request.sessionId, this.clock.nowMs());
+    if (request.type === OpCode.closeSession) {
+      const entry = this.prep.prepareCloseSession(request.sessionId, request.cxid, zxid, time);
+      this.sessions.setClosing(request.sessionId);
+      this.submit(entry, { kind: 'remote' });
+      return;
+    }
+    let decoded: Request | null = null;
+    try {
+      decoded = decodeRequest(request.type, new JuteReader(Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength), 0, request.payload.byteLength, this.options.maxRequestBytes));
+    } catch (e) {
+      if (!(e instanceof JuteError)) throw e;
+    }
+    const entry = decoded === null
+      ? { header: { clientId: request.sessionId, cxid: request.cxid, zxid, time, type: OpCode.error }, body: { type: OpCode.error, err: ErrorCode.MARSHALLINGERROR } } as TxnEntry
+      : this.prep.prepare(decoded, { sessionId: request.sessionId, cxid: request.cxid, authIds: [...request.authIds], sessionValid: this.sessions.isActive(request.sessionId) }, zxid, time);
+    this.submit(entry, { kind: 'remote' });
+  }
+
+  /**
+   * The ensemble committed `entry`: apply it. A leader's own proposals complete the request that
+   * made them; a learner matches the txn to its client's forwarded request by session and cxid.
+   */
+  commit(entry: TxnEntry): void {
+    const zxid = entry.header.zxid;
+    if (zxid <= this.tree.lastProcessedZxid) return;
+    const head = this.uncommitted[this.uncommittedHead];
+    if (head !== undefined && head.entry.header.zxid === zxid) {
+      this.onDurable(zxid);
+      return;
+    }
+    this.applyCommitted(entry, this.originOf(entry));
+    if (this.lastZxid < zxid) this.lastZxid = zxid;
+    this.completeSyncs();
+  }
+
+  private originOf(entry: TxnEntry): TxnOrigin {
+    const sessionId = entry.header.clientId;
+    if (entry.body.type === OpCode.createSession) {
+      const waiting = this.awaitingSession.get(sessionId);
+      if (waiting === undefined) return { kind: 'remote' };
+      this.awaitingSession.delete(sessionId);
+      return { kind: 'session', link: waiting.link, timeoutMs: waiting.timeoutMs, withReadOnly: waiting.withReadOnly, pendingId: sessionId };
+    }
+    const key = awaitKey(sessionId, entry.header.cxid);
+    const waiting = this.awaitingCommit.get(key);
+    if (waiting === undefined) return { kind: 'remote' };
+    this.awaitingCommit.delete(key);
+    return { kind: 'request', ...waiting };
+  }
+
+  /** Learner: the leader had proposed up to `zxid` when it got sync `id`. */
+  onSynced(id: number, zxid: bigint): void {
+    const waiting = this.pendingSyncs.get(id);
+    if (waiting === undefined) return;
+    waiting.zxid = zxid;
+    this.completeSyncs();
+  }
+
+  private completeSyncs(): void {
+    if (this.pendingSyncs.size === 0) return;
+    const applied = this.tree.lastProcessedZxid;
+    for (const [id, s] of this.pendingSyncs) {
+      if (s.zxid === undefined || s.zxid > applied) continue;
+      this.pendingSyncs.delete(id);
+      s.pending.reply = replyFrame(s.pending.xid, applied, 0, body(R.SyncResponse, { path: s.path }));
+      if (!s.connection.closed) this.drain(s.connection);
+    }
   }
 
   get outstandingRequests(): number {
@@ -186,6 +378,10 @@ export class ZkServer {
       link.close('malformed ConnectRequest');
       return;
     }
+    if (!this.servingValue) {
+      link.close('this server is not serving requests: it has no established leader');
+      return;
+    }
     if (request.lastZxidSeen > this.tree.lastProcessedZxid) {
       link.close(`client has seen zxid 0x${request.lastZxidSeen.toString(16)}, ours is 0x${this.tree.lastProcessedZxid.toString(16)}`);
       return;
@@ -193,6 +389,11 @@ export class ZkServer {
     const timeoutMs = Math.min(Math.max(request.timeOut, this.options.minSessionTimeoutMs), this.options.maxSessionTimeoutMs);
     if (request.sessionId === 0n) {
       const sessionId = this.sessions.newSessionId();
+      if (this.leaderLink !== undefined) {
+        this.awaitingSession.set(sessionId, { link, timeoutMs, withReadOnly });
+        this.leaderLink.forward({ sessionId, cxid: 0, type: OpCode.createSession, payload: Buffer.alloc(0), authIds: [], timeoutMs });
+        return;
+      }
       this.submit({ header: { clientId: sessionId, cxid: 0, zxid: this.nextZxid(), time: BigInt(this.clock.nowMs()), type: OpCode.createSession }, body: { type: OpCode.createSession, timeOut: timeoutMs } },
         { kind: 'session', link, timeoutMs, withReadOnly, pendingId: sessionId });
       return;
@@ -206,6 +407,7 @@ export class ZkServer {
     if (previous !== undefined) this.closeConnection(previous, 'session moved to a new connection');
     this.sessions.get(request.sessionId)!.timeoutMs = timeoutMs;
     this.sessions.touch(request.sessionId, this.clock.nowMs());
+    if (this.isLearner) this.touched.add(request.sessionId);
     this.establish(link, request.sessionId, timeoutMs, withReadOnly);
   }
 
@@ -259,6 +461,7 @@ export class ZkServer {
       this.closeConnection(connection, 'malformed request header');
       return;
     }
+    const bodyStart = reader.position;
     if (header.type === OpCode.auth) {
       this.onAuth(connection, header.xid, reader);
       return;
@@ -272,18 +475,25 @@ export class ZkServer {
       return;
     }
     this.sessions.touch(connection.sessionId, now);
+    if (this.isLearner) this.touched.add(connection.sessionId);
     let request: Request | null = null;
     try {
       request = decodeRequest(header.type, reader);
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
     }
-    const pending: Pending = request !== null && !isWrite(header.type) ? { xid: header.xid, op: header.type, receivedMs: now, read: request } : { xid: header.xid, op: header.type, receivedMs: now };
+    const learnerSync = request !== null && request.op === OpCode.sync && this.leaderLink !== undefined;
+    const pending: Pending = request !== null && !isWrite(header.type) && !learnerSync ? { xid: header.xid, op: header.type, receivedMs: now, read: request } : { xid: header.xid, op: header.type, receivedMs: now };
     connection.queue.push(pending);
     if (request === null) {
       pending.reply = replyFrame(header.xid, this.tree.lastProcessedZxid, ErrorCode.MARSHALLINGERROR);
+    } else if (learnerSync && request.op === OpCode.sync) {
+      const id = this.nextSyncId++;
+      this.pendingSyncs.set(id, { connection, pending, path: request.path });
+      this.leaderLink!.sync(id);
     } else if (isWrite(header.type)) {
-      this.submitWrite(connection, pending, request);
+      if (this.leaderLink !== undefined) this.forwardWrite(connection, pending, request, frame.subarray(bodyStart));
+      else this.submitWrite(connection, pending, request);
     }
     const overloaded = this.uncommitted.length - this.uncommittedHead >= limits.uncommittedTxnsMax;
     if ((connection.queue.length >= limits.connectionOutstandingMax || overloaded) && !connection.paused) {
@@ -360,6 +570,13 @@ export class ZkServer {
       }, zxid, time);
     }
     this.submit(entry, { kind: 'request', connection, pending, request });
+  }
+
+  /** Learner: the leader preps the write; the reply waits for its commit to come back here. */
+  private forwardWrite(connection: Connected, pending: Pending, request: Request, payload: Buffer): void {
+    if (request.op === OpCode.closeSession) this.sessions.setClosing(connection.sessionId);
+    this.awaitingCommit.set(awaitKey(connection.sessionId, pending.xid), { connection, pending, request });
+    this.leaderLink!.forward({ sessionId: connection.sessionId, cxid: pending.xid, type: pending.op, payload, authIds: connection.authIds, timeoutMs: connection.timeoutMs });
   }
 
   private nextZxid(): bigint {
@@ -495,6 +712,8 @@ export class ZkServer {
 
   /** Expires sessions whose time has come and removes due containers and TTL nodes. */
   tick(): void {
+    // In an ensemble only the leader expires sessions; learners report touches to it.
+    if (this.isLearner || !this.servingValue) return;
     const now = this.clock.nowMs();
     for (const session of this.sessions.takeExpired(now)) {
       const entry = this.prep.prepareCloseSession(session.id, 0, this.nextZxid(), BigInt(now));
@@ -504,6 +723,7 @@ export class ZkServer {
 
   /** ContainerManager: empty containers that once had children, and TTL nodes past their TTL. */
   checkContainers(maxDeletes = limits.containerDeletesPerCheckMax): number {
+    if (this.isLearner || !this.servingValue) return 0;
     const now = BigInt(this.clock.nowMs());
     let submitted = 0;
     const candidates: string[] = [];
@@ -526,6 +746,10 @@ export class ZkServer {
     }
     return submitted;
   }
+}
+
+function awaitKey(sessionId: bigint, cxid: number): string {
+  return `${sessionId}:${cxid}`;
 }
 
 function writeReplyBody(request: Request | null, result: ApplyResult): ReplyBody | undefined {

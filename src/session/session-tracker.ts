@@ -89,6 +89,16 @@ export class SessionTracker {
     if (session !== undefined) session.closing = true;
   }
 
+  /** Every session's expiry starts over from `nowMs` (a new leader takes over the table). */
+  touchAll(nowMs: number): void {
+    for (const session of this.sessions.values()) if (!session.closing) this.schedule(session, nowMs);
+  }
+
+  /** Forgets closes that were requested but never committed (the ensemble lost its leader). */
+  clearClosing(): void {
+    for (const session of this.sessions.values()) session.closing = false;
+  }
+
   remove(id: bigint): void {
     const session = this.sessions.get(id);
     if (session === undefined) return;

@@ -164,6 +164,21 @@ export class TxnLog {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /**
+   * After the files were cut underneath (a learner's TRUNC or SNAP): waits until nothing is in
+   * flight, closes the current file, and lets the next append start a new file at any zxid.
+   * The caller must not append until this resolves.
+   */
+  async rewind(): Promise<void> {
+    await this.whenIdle();
+    const file = this.file;
+    this.file = undefined;
+    if (file !== undefined) await file.close();
+    this.lastAppendedZxid = undefined;
+    this.lastDurable = undefined;
+    this.nextStartsFile = true;
+  }
+
   private whenIdle(): Promise<void> {
     if (!this.writing) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

@@ -12,6 +12,7 @@ import type { SubTxnBody, TxnBody } from '../proto/txn.js';
 import { AclCache, type AclEntry } from './acl-cache.js';
 import { childPath, nameOf, parentOf } from './path.js';
 import { Znode } from './znode.js';
+import { DIGEST_VERSION, DigestLog, TreeDigest, contentCrc, isDigestExcluded, nodeDigest, type ZxidDigest } from './digest.js';
 import { LIMIT_NODE, QuotaPaths, STAT_NODE, StatsTrack, limitPath, quotaTarget, statPath } from './quota.js';
 
 /**
@@ -45,11 +46,12 @@ class TxnFailure {
 }
 
 export class DataTree {
-  readonly aclCache = new AclCache();
-  private readonly nodes = new Map<string, Znode>();
-  private readonly ephemerals = new Map<bigint, Set<string>>();
-  private readonly containers = new Set<string>();
-  private readonly ttls = new Set<string>();
+  // Not readonly: `replaceWith` moves a whole other tree in (the admin `restore` command).
+  private aclCacheValue = new AclCache();
+  private nodes = new Map<string, Znode>();
+  private ephemerals = new Map<bigint, Set<string>>();
+  private containers = new Set<string>();
+  private ttls = new Set<string>();
   /** Approximate bytes of paths and data, as ZooKeeper's approximate_data_size. */
   private dataSize = 0;
   lastProcessedZxid = 0n;
@@ -57,11 +59,19 @@ export class DataTree {
   private preimages: Map<string, Znode | null> | null = null;
   private triggers: WatchTrigger[] = [];
   /** Paths under a quota; their zookeeper_stats nodes are kept current. */
-  private readonly quotas = new QuotaPaths();
+  private quotas = new QuotaPaths();
+  /** The sum of every node's digest (tree/digest.ts), updated as nodes change. */
+  private digest = new TreeDigest();
+  /** Digests after txns whose zxid is a multiple of 128, for `hash`. */
+  private digestLog = new DigestLog();
+  /** The zxid of the last txn applied since this tree was created or loaded (0: none). */
+  private lastDigestZxid = 0n;
 
   constructor(configData: Buffer = EMPTY) {
     const open = this.aclCache.acquire(OPEN_ACL);
-    this.nodes.set('/', new Znode(EMPTY, open, 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n));
+    const root = new Znode(EMPTY, open, 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
+    this.nodes.set('/', root);
+    this.digestIn('/', root, true);
     this.addSystemNode(ZOOKEEPER_NODE, EMPTY, OPEN_ACL);
     this.addSystemNode(QUOTA_NODE, EMPTY, OPEN_ACL);
     this.addSystemNode(CONFIG_NODE, configData, READ_ACL);
@@ -73,6 +83,12 @@ export class DataTree {
     const node = new Znode(data, this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, aversion, 0n, 0n);
     this.nodes.set(path, node);
     this.nodes.get(parentOf(path))!.children.add(nameOf(path));
+    this.digestIn(path, node, true);
+  }
+
+  /** The ACL cache the nodes' entries come from. */
+  get aclCache(): AclCache {
+    return this.aclCacheValue;
   }
 
   /** Paths a client may never delete or create over. */
@@ -146,6 +162,8 @@ export class DataTree {
     this.triggers = [];
     const result = this.applyBody(header, body);
     if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid;
+    this.lastDigestZxid = header.zxid;
+    this.digestLog.onTxnApplied(header.zxid, this.digest);
     const triggers = this.triggers;
     this.triggers = [];
     return { result, triggers };
@@ -237,12 +255,15 @@ export class DataTree {
     this.preserve(path, undefined);
     if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
     if (parentCVersion > parent.cversion) {
+      this.digestOut(parent);
       parent.cversion = parentCVersion;
       parent.pzxid = zxid;
+      this.digestIn(parentPath, parent, false);
     }
     const node = new Znode(data, this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
     parent.children.add(name);
     this.nodes.set(path, node);
+    this.digestIn(path, node, true);
     this.dataSize += path.length + (data?.length ?? 0);
     this.trackOwner(path, ephemeralOwner);
     this.onQuotaNodeCreated(parentPath, nameOf(path));
@@ -299,8 +320,13 @@ export class DataTree {
     this.preserve(parentPath, parent);
     this.preserve(path, node);
     parent.children.delete(nameOf(path));
-    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    if (zxid > parent.pzxid) {
+      this.digestOut(parent);
+      parent.pzxid = zxid;
+      this.digestIn(parentPath, parent, false);
+    }
     this.nodes.delete(path);
+    this.digestOut(node);
     this.aclCache.release(node.acl);
     this.dataSize -= path.length + node.dataLength;
     this.untrackOwner(path, node.ephemeralOwner);
@@ -321,10 +347,12 @@ export class DataTree {
     this.preserve(path, node);
     const bytesDiff = (data?.length ?? 0) - node.dataLength;
     this.dataSize += bytesDiff;
+    this.digestOut(node);
     node.data = data;
     node.mtime = time;
     node.mzxid = zxid;
     node.version = version;
+    this.digestIn(path, node, true);
     this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
     this.triggers.push({ path, type: EventType.NodeDataChanged, acl: node.acl.acl });
     return node.stat();
@@ -337,7 +365,9 @@ export class DataTree {
     const entry = this.aclCache.acquire(acl);
     this.aclCache.release(node.acl);
     node.acl = entry;
+    this.digestOut(node);
     node.aversion = version;
+    this.digestIn(path, node, false);
     return node.stat();
   }
 
@@ -352,8 +382,10 @@ export class DataTree {
     const cversion = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion;
     if (cversion <= parent.cversion) return;
     this.preserve(parentPath, parent);
+    this.digestOut(parent);
     parent.cversion = cversion;
     parent.pzxid = zxid;
+    this.digestIn(parentPath, parent, false);
   }
 
   // ---- quotas ----
@@ -407,6 +439,7 @@ export class DataTree {
     this.setQuotaData(stats, track);
   }
 
+  /** Stats nodes live under /zookeeper/quota, which the digest leaves out: no digest update. */
   private setQuotaData(node: Znode, track: StatsTrack): void {
     const data = Buffer.from(track.toString(), 'utf8');
     this.dataSize += data.length - node.dataLength;
@@ -458,6 +491,40 @@ export class DataTree {
     this.ephemerals.delete(sessionId);
   }
 
+  // ---- digest ----
+
+  /** The tree digest now (NodeHashMap.getDigest): Java's signed long. */
+  get treeDigest(): bigint {
+    return this.digest.value;
+  }
+
+  /** The digest history the `hash` commands list, oldest first. */
+  digestHistory(): readonly ZxidDigest[] {
+    return this.digestLog.list();
+  }
+
+  /** The digest as of the last txn applied (lastProcessedZxidDigest); zxid 0 when none since creation or load. */
+  lastZxidDigest(): ZxidDigest {
+    return { zxid: this.lastDigestZxid, digestVersion: DIGEST_VERSION, digest: this.lastDigestZxid === 0n ? 0n : this.digest.value };
+  }
+
+  /** Takes `node`'s share out of the tree digest before it changes (NodeHashMap.preChange). */
+  private digestOut(node: Znode): void {
+    this.digest.remove(node.digest);
+    node.digest = 0;
+  }
+
+  /**
+   * Puts `node`'s share back after a change (postChange). `contentChanged`: the data (or the
+   * node) is new, so the path and data are hashed again; otherwise only the 60 stat bytes are.
+   */
+  private digestIn(path: string, node: Znode, contentChanged: boolean): void {
+    if (isDigestExcluded(path)) return;
+    if (contentChanged) node.contentCrc = contentCrc(path, node.data);
+    node.digest = nodeDigest(node.contentCrc, node);
+    this.digest.add(node.digest);
+  }
+
   // ---- snapshots ----
 
   /** Records `path`'s state before its first change while a snapshot is being written. */
@@ -498,7 +565,8 @@ export class DataTree {
         return undefined;
       },
       end: () => {
-        this.preimages = null;
+        // After `replaceWith` the view walks the old nodes alone; a newer view may be running.
+        if (this.preimages === preimages) this.preimages = null;
       },
     };
   }
@@ -509,7 +577,9 @@ export class DataTree {
     const existing = this.nodes.get(path);
     if (existing !== undefined) this.aclCache.release(existing.acl);
     if (existing !== undefined) node.children = existing.children;
+    if (existing !== undefined) this.digestOut(existing);
     this.nodes.set(path, node);
+    this.digestIn(path, node, true);
     if (path !== '/') {
       const parent = this.nodes.get(parentOf(path));
       if (parent === undefined) throw new Error(`snapshot node ${path} has no parent`);
@@ -517,6 +587,31 @@ export class DataTree {
     }
     this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + (data?.length ?? 0);
     this.trackOwner(path, stat.ephemeralOwner);
+  }
+
+  /**
+   * Replaces everything this tree holds with what `source` holds (a tree just loaded from a
+   * snapshot, which must not be used afterwards), keeping this object, which the server's
+   * stages share. The digest history starts over, as ZooKeeper's restore starts a new DataTree.
+   * A snapshot being written keeps walking the old nodes, which nothing changes any more.
+   */
+  replaceWith(source: DataTree): void {
+    assert(source !== this, 'a tree cannot replace itself');
+    assert(source.preimages === null, 'the source tree is being snapshotted');
+    this.aclCacheValue = source.aclCacheValue;
+    this.nodes = source.nodes;
+    this.ephemerals = source.ephemerals;
+    this.containers = source.containers;
+    this.ttls = source.ttls;
+    this.quotas = source.quotas;
+    this.dataSize = source.dataSize;
+    this.digest = source.digest;
+    this.digestLog = source.digestLog;
+    this.lastDigestZxid = source.lastDigestZxid;
+    this.lastProcessedZxid = source.lastProcessedZxid;
+    this.preimages = null;
+    this.triggers = [];
+    source.nodes = new Map();
   }
 }
 

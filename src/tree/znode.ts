@@ -19,6 +19,11 @@ export class Znode {
     public children: Set<string> = new Set(),
   ) {}
 
+  /** CRC32 of the digest path and the data (tree/digest.ts), kept so stat-only changes rehash 60 bytes. */
+  contentCrc = 0;
+  /** This node's share of the tree digest as last added (0 for nodes the digest leaves out). */
+  digest = 0;
+
   get dataLength(): number {
     return this.data === null ? 0 : this.data.length;
   }
@@ -61,9 +66,12 @@ export class Znode {
 
   /** A copy that later changes to this node do not affect (children copied too). */
   clone(): Znode {
-    return new Znode(
+    const copy = new Znode(
       this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime,
       this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid, new Set(this.children),
     );
+    copy.contentCrc = this.contentCrc;
+    copy.digest = this.digest;
+    return copy;
   }
 }

@@ -1,4 +1,7 @@
-/** A server's logged txns in zxid order, and how far they are committed. */
+/**
+ * A server's logged txns in zxid order, and how far they are committed. Txns up to `base` are
+ * compacted into a snapshot (committed, no longer held): a learner behind `base` gets a SNAP.
+ */
 import { assert } from '../util/assert.js';
 import type { Entry } from './messages.js';
 
@@ -6,17 +9,24 @@ export class History {
   private entries: Entry[] = [];
   /** Index of the last committed entry + 1. */
   private committedCount = 0;
+  private baseZxid: bigint;
 
-  constructor(entries: readonly Entry[] = []) {
-    for (const e of entries) this.append(e);
+  constructor(entries: readonly Entry[] = [], base = 0n) {
+    this.baseZxid = base;
+    for (const e of entries) if (e.zxid > base) this.append(e);
+  }
+
+  /** The zxid the held entries follow (a snapshot's; 0 when the history is whole). */
+  get base(): bigint {
+    return this.baseZxid;
   }
 
   get lastZxid(): bigint {
-    return this.entries.at(-1)?.zxid ?? 0n;
+    return this.entries.at(-1)?.zxid ?? this.baseZxid;
   }
 
   get lastCommittedZxid(): bigint {
-    return this.committedCount === 0 ? 0n : this.entries[this.committedCount - 1]!.zxid;
+    return this.committedCount === 0 ? this.baseZxid : this.entries[this.committedCount - 1]!.zxid;
   }
 
   get length(): number {
@@ -50,6 +60,7 @@ export class History {
   }
 
   has(zxid: bigint): boolean {
+    if (zxid === this.baseZxid) return true;
     const i = this.indexAtOrBefore(zxid);
     return i >= 0 && this.entries[i]!.zxid === zxid;
   }
@@ -57,7 +68,7 @@ export class History {
   /** The last zxid <= `zxid` this history holds (0 when none): where a diverged learner is cut. */
   floor(zxid: bigint): bigint {
     const i = this.indexAtOrBefore(zxid);
-    return i < 0 ? 0n : this.entries[i]!.zxid;
+    return i < 0 ? this.baseZxid : this.entries[i]!.zxid;
   }
 
   /** Entries after `zxid`. */
@@ -84,5 +95,22 @@ export class History {
   replace(entries: readonly Entry[]): void {
     this.entries = [...entries];
     this.committedCount = 0;
+    this.baseZxid = 0n;
+  }
+
+  /** Everything is now a snapshot at `zxid` (SNAP): no entries held, all committed. */
+  resetTo(zxid: bigint): void {
+    this.entries = [];
+    this.committedCount = 0;
+    this.baseZxid = zxid;
+  }
+
+  /** Forgets the oldest committed entries beyond `retain` (they live on in snapshots and logs). */
+  compact(retain: number): void {
+    const drop = this.committedCount - retain;
+    if (drop <= 0 || drop < Math.max(64, retain >> 3)) return;
+    this.baseZxid = this.entries[drop - 1]!.zxid;
+    this.entries.splice(0, drop);
+    this.committedCount -= drop;
   }
 }

@@ -20,8 +20,12 @@ export type ZabMessage =
   | { readonly type: 'DIFF' }
   /** Leader -> learner: drop everything after `zxid`, then txns follow. */
   | { readonly type: 'TRUNC'; readonly zxid: bigint }
-  /** Leader -> learner: the leader's whole committed history replaces the learner's. */
-  | { readonly type: 'SNAP'; readonly entries: readonly Entry[] }
+  /**
+   * Leader -> learner: the learner is too far behind (or diverged below what the leader still
+   * holds): the leader's state as of `zxid` replaces the learner's. The peer emits it without
+   * `state`; the leader's host attaches its snapshot (and the zxid it really is at) when sending.
+   */
+  | { readonly type: 'SNAP'; readonly zxid: bigint; readonly state?: Uint8Array }
   | { readonly type: 'PROPOSAL'; readonly entry: Entry }
   | { readonly type: 'COMMIT'; readonly zxid: bigint }
   /** Leader -> learner: synchronisation done for epoch `zxid >> 32`; ack once logged. */

@@ -15,6 +15,7 @@ import { FastLeaderElection } from '../election/fast-leader-election.js';
 import { PeerState, type Notification, type ServerId } from '../election/vote.js';
 import { History } from './history.js';
 import type { Entry, ZabMessage } from './messages.js';
+import type { LearnerMessage } from './learner-messages.js';
 
 export interface ZabConfig {
   readonly self: ServerId;
@@ -24,16 +25,25 @@ export interface ZabConfig {
   readonly initLimitTicks: number;
   /** Ticks without hearing from the other side before giving up on it (syncLimit). */
   readonly syncLimitTicks: number;
+  /** Committed txns kept in memory for DIFF; a learner further behind gets a SNAP. Default 10,000. */
+  readonly historyRetained?: number;
 }
 
 /** What survives a restart: the two epochs and the logged txns. */
 export interface DurableState {
   readonly acceptedEpoch: bigint;
   readonly currentEpoch: bigint;
+  /** Logged txns after `snapshotZxid`, in zxid order. */
   readonly entries: readonly Entry[];
+  /** The zxid of the snapshot the entries follow (everything up to it is committed); default 0. */
+  readonly snapshotZxid?: bigint;
 }
 
-export type Envelope = { readonly kind: 'vote'; readonly n: Notification } | { readonly kind: 'zab'; readonly m: ZabMessage };
+export type Envelope =
+  | { readonly kind: 'vote'; readonly n: Notification }
+  | { readonly kind: 'zab'; readonly m: ZabMessage }
+  /** Between a learner and its leader's server layer; the host handles these, not the peer. */
+  | { readonly kind: 'learner'; readonly m: LearnerMessage };
 
 export type Role = 'LOOKING' | 'LEADING' | 'FOLLOWING' | 'OBSERVING';
 
@@ -44,8 +54,10 @@ export interface ZabReady {
     currentEpoch?: bigint;
     /** Drop logged entries after this zxid (TRUNC), before appending. */
     truncateTo?: bigint;
-    /** Replace the whole log (SNAP), before appending. */
+    /** Replace the whole log (tests' in-memory hosts), before appending. */
     replace?: readonly Entry[];
+    /** SNAP: make this state (the leader's, as of `zxid`) durable in place of everything logged, before appending. */
+    snapshot?: { zxid: bigint; state: Uint8Array };
     append: Entry[];
   };
   readonly messages: Array<{ to: ServerId; envelope: Envelope }>;
@@ -90,6 +102,9 @@ export class ZabPeer {
   private counter = 0n;
   private readonly acks = new Map<bigint, Set<ServerId>>();
 
+  /** FOLLOWERINFOs that arrived while still LOOKING (a learner can decide first); used if this server leads. */
+  private earlyFollowers = new Map<ServerId, ZabMessage>();
+
   // Learner state.
   private leader: ServerId | undefined;
   /** discovery -> sync (after LEADERINFO) -> synced (after NEWLEADER: proposals are acked) -> broadcast. */
@@ -99,7 +114,7 @@ export class ZabPeer {
   constructor(private readonly config: ZabConfig, durable: DurableState) {
     this.acceptedEpoch = durable.acceptedEpoch;
     this.currentEpoch = durable.currentEpoch;
-    this.history = new History(durable.entries);
+    this.history = new History(durable.entries, durable.snapshotZxid ?? 0n);
     const peers = new Set([...config.voters, ...config.observers]);
     this.election = new FastLeaderElection({ self: config.self, voters: config.voters, peers, finalizeWaitTicks: 4, resendTicksMin: 4, resendTicksMax: 200 });
   }
@@ -121,7 +136,26 @@ export class ZabPeer {
     return this.history.lastZxid;
   }
 
+  /** A learner that finished syncing with its leader: it may serve clients. */
+  get isSyncedLearner(): boolean {
+    return (this.role === 'FOLLOWING' || this.role === 'OBSERVING') && this.learnerPhase === 'broadcast';
+  }
+
+  /** The leader a learner follows. */
+  get leaderId(): ServerId | undefined {
+    return this.role === 'FOLLOWING' || this.role === 'OBSERVING' ? this.leader : undefined;
+  }
+
+  /** Learners the leader is in broadcast with (synced and acked NEWLEADER), itself excluded. */
+  syncedLearners(): { followers: ServerId[]; observers: ServerId[] } {
+    const out = { followers: [] as ServerId[], observers: [] as ServerId[] };
+    if (this.role !== 'LEADING') return out;
+    for (const [sid, l] of this.learners) if (sid !== this.config.self && l.ready) (l.observer ? out.observers : out.followers).push(sid);
+    return out;
+  }
+
   private take(): ZabReady {
+    this.compact();
     const out = this.ready;
     this.ready = emptyReady();
     return out;
@@ -154,6 +188,7 @@ export class ZabPeer {
     if (this.leader !== undefined && this.leader !== this.config.self) this.ready.close.push(this.leader);
     this.role = 'LOOKING';
     this.ready.role = 'LOOKING';
+    this.earlyFollowers.clear();
     this.learners = new Map();
     this.acks.clear();
     this.newEpoch = undefined;
@@ -171,8 +206,12 @@ export class ZabPeer {
         observer: false, acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid,
         ackedEpoch: false, synced: false, ready: false, lastHeard: this.ticks,
       });
+      const early = this.earlyFollowers;
+      this.earlyFollowers = new Map();
+      for (const [from, m] of early) this.leaderReceive(from, m);
       this.maybeProposeEpoch();
     } else {
+      this.earlyFollowers.clear();
       this.role = state === PeerState.OBSERVING ? 'OBSERVING' : 'FOLLOWING';
       this.leader = vote.leader;
       this.learnerPhase = 'discovery';
@@ -189,6 +228,10 @@ export class ZabPeer {
       const out = this.election.step(from, envelope.n);
       this.sendVotes(out.messages);
       if (out.decided !== undefined && this.role === 'LOOKING') this.onDecided(out.decided.vote, out.decided.state);
+    } else if (envelope.kind === 'learner') {
+      return this.take();
+    } else if (this.role === 'LOOKING' && envelope.m.type === 'FOLLOWERINFO') {
+      this.earlyFollowers.set(from, envelope.m);
     } else if (this.role === 'LEADING') {
       this.leaderReceive(from, envelope.m);
     } else if ((this.role === 'FOLLOWING' || this.role === 'OBSERVING') && from === this.leader) {
@@ -298,11 +341,16 @@ export class ZabPeer {
   private syncLearner(sid: ServerId, learner: LearnerView): void {
     const f = learner.lastZxid;
     let common = f;
-    if (f === 0n || this.history.has(f)) {
+    const base = this.history.base;
+    if ((f === 0n && base === 0n) || (f >= base && this.history.has(f))) {
       this.send(sid, { type: 'DIFF' });
-    } else {
+    } else if (f > base) {
       common = this.history.floor(f);
       this.send(sid, { type: 'TRUNC', zxid: common });
+    } else {
+      // Behind what this leader still holds: its committed state, then what is not yet committed.
+      common = this.history.lastCommittedZxid;
+      this.send(sid, { type: 'SNAP', zxid: common });
     }
     for (const entry of this.history.after(common)) this.send(sid, { type: 'PROPOSAL', entry });
     this.send(sid, { type: 'NEWLEADER', zxid: makeZxid(this.newEpoch!, 0) });
@@ -335,6 +383,10 @@ export class ZabPeer {
     if (set === undefined) return;
     set.add(from);
     this.tryCommit();
+  }
+
+  private compact(): void {
+    this.history.compact(this.config.historyRetained ?? 10_000);
   }
 
   /** Commits, in zxid order, every proposal a quorum acked. */
@@ -397,8 +449,9 @@ export class ZabPeer {
         this.ready.persist.truncateTo = m.zxid;
         return;
       case 'SNAP':
-        this.history.replace(m.entries);
-        this.ready.persist.replace = m.entries;
+        if (m.state === undefined) return;
+        this.history.resetTo(m.zxid);
+        this.ready.persist.snapshot = { zxid: m.zxid, state: m.state };
         return;
       case 'PROPOSAL':
         if (m.entry.zxid <= this.history.lastZxid) return;

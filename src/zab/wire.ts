@@ -9,11 +9,51 @@ import { JuteWriter } from '../jute/writer.js';
 import type { Notification, PeerStateValue } from '../election/vote.js';
 import type { Entry, ZabMessage } from './messages.js';
 import type { Envelope } from './peer.js';
+import type { LearnerMessage } from './learner-messages.js';
 
 const KIND = {
   VOTE: 1, FOLLOWERINFO: 2, LEADERINFO: 3, ACKEPOCH: 4, DIFF: 5, TRUNC: 6, SNAP: 7, PROPOSAL: 8,
   COMMIT: 9, NEWLEADER: 10, ACK: 11, UPTODATE: 12, INFORM: 13, PING: 14,
+  REQUEST: 20, SYNC: 21, SYNCED: 22, TOUCH: 23,
 } as const;
+
+function writeLearner(w: JuteWriter, m: LearnerMessage): void {
+  w.writeByte(KIND[m.type]);
+  switch (m.type) {
+    case 'REQUEST': {
+      const q = m.request;
+      w.writeLong(q.sessionId).writeInt(q.cxid).writeInt(q.type).writeBuffer(q.payload).writeInt(q.timeoutMs);
+      w.writeVector(q.authIds, (w2, id) => w2.writeString(id.scheme).writeString(id.id));
+      break;
+    }
+    case 'SYNC':
+      w.writeInt(m.id);
+      break;
+    case 'SYNCED':
+      w.writeInt(m.id).writeLong(m.zxid);
+      break;
+    case 'TOUCH':
+      w.writeVector(m.sessions, (w2, id) => w2.writeLong(id));
+      break;
+  }
+}
+
+function readLearner(kind: number, r: JuteReader): LearnerMessage {
+  switch (kind) {
+    case KIND.REQUEST: {
+      const sessionId = r.readLong();
+      const cxid = r.readInt();
+      const type = r.readInt();
+      const payload = r.readBufferCopy() ?? Buffer.alloc(0);
+      const timeoutMs = r.readInt();
+      const authIds = r.readVector((r2) => ({ scheme: r2.readString() ?? '', id: r2.readString() ?? '' })) ?? [];
+      return { type: 'REQUEST', request: { sessionId, cxid, type, payload, timeoutMs, authIds } };
+    }
+    case KIND.SYNC: return { type: 'SYNC', id: r.readInt() };
+    case KIND.SYNCED: return { type: 'SYNCED', id: r.readInt(), zxid: r.readLong() };
+    default: return { type: 'TOUCH', sessions: r.readVector((r2) => r2.readLong()) ?? [] };
+  }
+}
 
 function writeEntry(w: JuteWriter, e: Entry): void {
   w.writeLong(e.zxid).writeBuffer(e.data);
@@ -32,6 +72,10 @@ export function encodeEnvelope(envelope: Envelope): Buffer {
   if (envelope.kind === 'vote') {
     const n = envelope.n;
     w.writeByte(KIND.VOTE).writeLong(n.leader).writeLong(n.zxid).writeLong(n.electionEpoch).writeLong(n.peerEpoch).writeInt(n.state);
+    return w.toBuffer();
+  }
+  if (envelope.kind === 'learner') {
+    writeLearner(w, envelope.m);
     return w.toBuffer();
   }
   const m = envelope.m;
@@ -56,7 +100,7 @@ export function encodeEnvelope(envelope: Envelope): Buffer {
       w.writeLong(m.commitZxid);
       break;
     case 'SNAP':
-      w.writeVector(m.entries, writeEntry);
+      w.writeLong(m.zxid).writeBuffer(m.state ?? null);
       break;
     case 'PROPOSAL':
     case 'INFORM':
@@ -86,7 +130,12 @@ export function decodeEnvelope(bytes: Buffer, maxBuffer: number): Envelope {
     case KIND.ACKEPOCH: m = { type: 'ACKEPOCH', currentEpoch: r.readLong(), lastZxid: r.readLong() }; break;
     case KIND.DIFF: m = { type: 'DIFF' }; break;
     case KIND.TRUNC: m = { type: 'TRUNC', zxid: r.readLong() }; break;
-    case KIND.SNAP: m = { type: 'SNAP', entries: r.readVector(readEntry) ?? [] }; break;
+    case KIND.SNAP: {
+      const zxid = r.readLong();
+      const state = r.readBufferCopy();
+      m = state === null ? { type: 'SNAP', zxid } : { type: 'SNAP', zxid, state };
+      break;
+    }
     case KIND.PROPOSAL: m = { type: 'PROPOSAL', entry: readEntry(r) }; break;
     case KIND.COMMIT: m = { type: 'COMMIT', zxid: r.readLong() }; break;
     case KIND.NEWLEADER: m = { type: 'NEWLEADER', zxid: r.readLong() }; break;
@@ -94,6 +143,11 @@ export function decodeEnvelope(bytes: Buffer, maxBuffer: number): Envelope {
     case KIND.UPTODATE: m = { type: 'UPTODATE', commitZxid: r.readLong() }; break;
     case KIND.INFORM: m = { type: 'INFORM', entry: readEntry(r) }; break;
     case KIND.PING: m = { type: 'PING' }; break;
+    case KIND.REQUEST: case KIND.SYNC: case KIND.SYNCED: case KIND.TOUCH: {
+      const learner = readLearner(kind, r);
+      r.expectEnd(learner.type);
+      return { kind: 'learner', m: learner };
+    }
     default: throw new JuteError(`unknown quorum message kind ${kind}`);
   }
   r.expectEnd(m.type);

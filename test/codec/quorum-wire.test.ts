@@ -14,7 +14,8 @@ const samples: Envelope[] = [
   { kind: 'zab', m: { type: 'ACKEPOCH', currentEpoch: 4n, lastZxid: 9n } },
   { kind: 'zab', m: { type: 'DIFF' } },
   { kind: 'zab', m: { type: 'TRUNC', zxid: 0x4_0000_0003n } },
-  { kind: 'zab', m: { type: 'SNAP', entries: [entry, { zxid: entry.zxid + 1n, data: Buffer.alloc(0) }] } },
+  { kind: 'zab', m: { type: 'SNAP', zxid: entry.zxid } },
+  { kind: 'zab', m: { type: 'SNAP', zxid: entry.zxid, state: Buffer.from('snapshot bytes') } },
   { kind: 'zab', m: { type: 'PROPOSAL', entry } },
   { kind: 'zab', m: { type: 'COMMIT', zxid: entry.zxid } },
   { kind: 'zab', m: { type: 'NEWLEADER', zxid: 0x5_0000_0000n } },
@@ -22,6 +23,10 @@ const samples: Envelope[] = [
   { kind: 'zab', m: { type: 'UPTODATE', commitZxid: entry.zxid } },
   { kind: 'zab', m: { type: 'INFORM', entry } },
   { kind: 'zab', m: { type: 'PING' } },
+  { kind: 'learner', m: { type: 'REQUEST', request: { sessionId: -0x1234_5678_9abcn, cxid: 17, type: 2, payload: Buffer.from('record'), timeoutMs: 30_000, authIds: [{ scheme: 'ip', id: '127.0.0.1' }, { scheme: 'digest', id: 'u:h=' }] } } },
+  { kind: 'learner', m: { type: 'SYNC', id: 9 } },
+  { kind: 'learner', m: { type: 'SYNCED', id: 9, zxid: entry.zxid } },
+  { kind: 'learner', m: { type: 'TOUCH', sessions: [1n, -2n] } },
 ];
 
 const normal = (e: Envelope) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v));

@@ -1,12 +1,14 @@
 // Proves zkCli sessions are reproducible and comparable: a scripted session (create -s -e, get -s,
 // set -v, ls, stat, delete, deleteall, getAcl/setAcl, addauth, watches) gives the same normalised
 // transcript on two fresh real ZooKeeper 3.8 servers, tszk's zk-cli prints exactly what Java's
-// zkCli.sh prints, and (when a tszk server is available) tszk answers zkCli like ZooKeeper does.
+// zkCli.sh prints, (when a tszk server is available) tszk answers zkCli like ZooKeeper does, and
+// one-shot commands (`zk-cli -server h:p cmd args`) exit with zkCli.sh's statuses, --json or not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { referenceZooKeeperAvailable, startReferenceZooKeeper, type ReferenceZooKeeper } from '../support/zk-reference.js';
-import { runZkCliSession, ZKCLI_SH } from './zkcli-session.js';
+import { runZkCliSession, TSZK_CLI, ZKCLI_SH } from './zkcli-session.js';
 import { tszkForComparison } from '../support/tszk-server.js';
 
 const zkCliMissing = !referenceZooKeeperAvailable() || !existsSync(ZKCLI_SH);
@@ -61,4 +63,30 @@ test('zkCli against a tszk server matches zkCli against ZooKeeper', { skip }, as
   } finally {
     await server.stop();
   }
+});
+
+/** One-shot commands covering success, server errors, usage, parse and fatal errors, unknown commands. */
+const ONE_SHOT_COMMANDS: readonly string[][] = [
+  ['ls', '/'],
+  ['get', '/missing'],
+  ['bogus'],
+  ['get'],
+  ['create', '/zookeeper'],
+  ['set', '-v', 'abc', '/zookeeper', 'x'],
+  ['sync', '/missing'],
+  ['delete', '/zookeeper'],
+  ['ls', '-x', '/'],
+  ['getAcl', 'bad'],
+];
+
+test('one-shot commands exit with zkCli.sh statuses, with and without --json', { skip }, async () => {
+  await withReference(async (zk) => {
+    const server = ['-server', `${zk.host}:${zk.port}`];
+    const run = (command: string, args: string[]) => spawnSync(command, args, { encoding: 'utf8', timeout: 60_000 }).status;
+    for (const command of ONE_SHOT_COMMANDS) {
+      const java = run(ZKCLI_SH, [...server, ...command]);
+      assert.equal(run(process.execPath, [TSZK_CLI, ...server, ...command]), java, `${command.join(' ')}`);
+      assert.equal(run(process.execPath, [TSZK_CLI, '--json', ...server, ...command]), java, `--json ${command.join(' ')}`);
+    }
+  });
 });

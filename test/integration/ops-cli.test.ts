@@ -1,4 +1,4 @@
-// Proves `bin/zk-server` behaves like zkServer.sh: start daemonizes with a pid file in dataDir and says STARTED (or already running / FAILED TO START), status finds the client port and prints Mode via srvr plus why it is standalone, stop/restart/print-cmd/version, and that configs asking for an ensemble, malformed keys and unusable dataDirs are refused with their reasons and ZooKeeper's exit codes.
+// Proves `bin/zk-server` behaves like zkServer.sh: start daemonizes with a pid file in dataDir and says STARTED (or already running / FAILED TO START), status finds the client port and prints Mode via srvr plus why it is standalone, stop/restart/print-cmd/version, and that ensemble configs this server cannot join (no myid), malformed keys and unusable dataDirs are refused with their reasons and ZooKeeper's exit codes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -169,19 +169,19 @@ test('one server line: runs standalone, says so loudly at start, and status give
   assert.equal(run('stop', s.cfg).code, 0);
 });
 
-test('an ensemble config is refused (quorum mode is not in this build), never run standalone; status explains it', async () => {
+test('an ensemble config this server cannot join (no myid) is refused, never run standalone; status explains it', async () => {
   const s = await setup(['initLimit=10', 'syncLimit=5', 'server.1=127.0.0.1:2888:3888', 'server.2=127.0.0.1:2889:3889', 'server.3=127.0.0.1:2890:3890']);
   const started = run('start', s.cfg);
   assert.equal(started.code, 2);
   assert.equal(started.stdout, '');
-  assert.match(started.stderr, /Invalid config, exiting abnormally\n  .* configures an ensemble: 3 voting servers \(server\.1, server\.2, server\.3\)\.\n  Quorum mode \(an ensemble\) is not available in this tszk build/);
-  assert.match(started.stderr, /The ensemble would also fail: .*myid is missing/);
+  assert.match(started.stderr, /Invalid config, exiting abnormally\n  .* configures an ensemble: 3 voting servers \(server\.1, server\.2, server\.3\), but this server cannot join it:\n  .*myid is missing/);
+  assert.match(started.stderr, /tszk does not run an ensemble config standalone/);
   assert.ok(!existsSync(s.pidFile));
   const foreground = run('start-foreground', s.cfg);
   assert.equal(foreground.code, 2);
   const status = run('status', s.cfg);
   assert.equal(status.code, 1);
-  assert.match(status.stdout, /Error contacting service\. It is probably not running\.\nWhy: .* configures an ensemble: 3 voting servers .*; quorum mode is not available in this tszk build/);
+  assert.match(status.stdout, /Error contacting service\. It is probably not running\.\nWhy: .* configures an ensemble: 3 voting servers .*, but this server cannot join it/);
   assert.match(status.stdout, /\nAlso: .*myid is missing/);
 });
 

@@ -122,7 +122,11 @@ test('startup flags: -server, -timeout, -r, and the command after them', () => {
     waitForConnection: false,
     clientConfiguration: null,
     command: ['ls', '-s', '/'],
+    json: false,
+    terminal: false,
   });
+  const tszkFlags = parseStartup(['--json', '--terminal', '-server', 'h:1', 'get', '/a']) as { json: boolean; terminal: boolean; command: string[] };
+  assert.deepEqual([tszkFlags.json, tszkFlags.terminal, tszkFlags.command], [true, true, ['get', '/a']]);
   assert.equal((parseStartup([]) as { server: string }).server, 'localhost:2181');
   assert.deepEqual(parseStartup(['-server']), { error: 'Error: no argument found for option -server' });
 });

@@ -1,0 +1,428 @@
+/**
+ * An ensemble member's engine room: drives the pure ZAB peer (src/zab/peer.ts) with a clock, TCP
+ * links (runtime/quorum-transport.ts) and the disk, and plugs it into the client pipeline
+ * (server/zk-server.ts) as its commit stage.
+ *
+ * Every Ready is handled in the peer's order: (1) persist (epochs, TRUNC, SNAP synchronously
+ * before anything after them; txn appends through the group-committed log), (2) once durable,
+ * apply the committed txns to the tree, (3) send the messages, (4) switch what the server does
+ * when the peer's role changed. Readys are completed strictly in the order they were produced,
+ * so a message is never sent before the persist of its own or any earlier Ready.
+ */
+import type { FileSystem } from '../ports/file-system.js';
+import { decodeTxn, encodeTxn, type TxnEntry } from '../proto/txn.js';
+import { epochOf, zxidHex } from '../proto/zxid.js';
+import type { ServerId } from '../election/vote.js';
+import type { DataTree } from '../tree/data-tree.js';
+import type { ZkServer } from '../server/zk-server.js';
+import { ZabPeer, type Envelope, type Role, type ZabReady } from '../zab/peer.js';
+import type { Entry } from '../zab/messages.js';
+import type { LearnerMessage } from '../zab/learner-messages.js';
+import { QuorumTransport, type QuorumAddress } from '../runtime/quorum-transport.js';
+import type { Logger } from '../runtime/logger.js';
+import type { TxnLog } from '../storage/txn-log.js';
+import { readEpoch, writeEpoch } from '../storage/epoch-files.js';
+import { truncateLog } from '../storage/log-truncate.js';
+import { LogReader } from '../storage/log-reader.js';
+import { LOG_PREFIX, joinPath, logFilesFrom, snapshotFileName, sortDataFiles, versionDir } from '../storage/file-names.js';
+
+export interface QuorumHostOptions {
+  readonly self: ServerId;
+  readonly voters: ReadonlySet<ServerId>;
+  readonly observers: ReadonlySet<ServerId>;
+  /** Where this server's quorum link listens, and where the others' are. */
+  readonly listen: QuorumAddress;
+  readonly peers: ReadonlyMap<ServerId, QuorumAddress>;
+  /** One peer tick, ms (election timing, pings, limits). */
+  readonly peerTickMs: number;
+  readonly initLimitTicks: number;
+  readonly syncLimitTicks: number;
+  /** Committed txns kept in memory for DIFF (commitLogCount). */
+  readonly historyRetained: number;
+  readonly fs: FileSystem;
+  readonly dataDir: string;
+  readonly dataLogDir: string;
+  readonly server: ZkServer;
+  readonly txnLog: TxnLog;
+  /** The snapshot recovery loaded (its zxid), if any: the logged entries the peer holds follow it. */
+  readonly snapshotZxid: bigint | undefined;
+  /** Rebuilds the tree from disk into a fresh DataTree (after TRUNC or SNAP). */
+  readonly reload: () => Promise<{ tree: DataTree; sessions: Map<bigint, number> }>;
+  /** Writes a snapshot of the tree as it is now; resolves with its file. */
+  readonly snapshotNow: () => Promise<{ path: string; zxid: bigint }>;
+  /** Called for each txn applied while serving (snapshot scheduling, session logging). */
+  readonly onApplied?: (entry: TxnEntry) => void;
+  readonly log: Logger;
+}
+
+/** What the server should be doing, as the peer saw it when it produced a Ready. */
+type Serving = { readonly kind: 'leader'; readonly epoch: bigint } | { readonly kind: 'follower' | 'observer'; readonly leader: ServerId } | { readonly kind: 'none' };
+
+interface Item {
+  readonly ready: ZabReady;
+  readonly serving: Serving;
+  phase: 'new' | 'persisting' | 'persisted';
+  /** The last zxid this Ready appended: it is complete once that is durable. */
+  waitZxid?: bigint;
+}
+
+/** Roles as srvr and mntr print them. */
+export type QuorumState = 'leader' | 'follower' | 'observer' | 'looking';
+
+const DEBUG = process.env['TSZK_QUORUM_DEBUG'] === '1';
+
+export class QuorumHost {
+  private readonly peer: ZabPeer;
+  private readonly transport: QuorumTransport;
+  private readonly items: Item[] = [];
+  private durableZxid = -1n;
+  private pumping = false;
+  private pumpAgain = false;
+  /** A send that waits for a snapshot (SNAP to a learner): later Readys wait behind it. */
+  private sendingAsync: Promise<void> | undefined;
+  private serving: Serving = { kind: 'none' };
+  private lastQueuedServing: Serving = { kind: 'none' };
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private roleValue: Role = 'LOOKING';
+  private failed: Error | undefined;
+  /** When the current serving period began (for leader/follower uptime). */
+  electedAtMs = 0;
+
+  private constructor(private readonly options: QuorumHostOptions, durable: { acceptedEpoch: bigint; currentEpoch: bigint; entries: Entry[] }) {
+    this.peer = new ZabPeer(
+      { self: options.self, voters: options.voters, observers: options.observers, initLimitTicks: options.initLimitTicks, syncLimitTicks: options.syncLimitTicks, historyRetained: options.historyRetained },
+      { ...durable, snapshotZxid: options.snapshotZxid ?? 0n },
+    );
+    this.transport = new QuorumTransport({
+      self: options.self,
+      listen: options.listen,
+      peers: options.peers,
+      onEnvelope: (from, envelope) => this.onEnvelope(from, envelope),
+      onLinkLost: (peer) => this.enqueue(this.peer.linkLost(peer)),
+      log: (message) => options.log('WARN', message, 'quorum'),
+    });
+  }
+
+  /** Reads the durable ZAB state, listens on the quorum port and starts looking for a leader. */
+  static async start(options: QuorumHostOptions): Promise<QuorumHost> {
+    const entries = await loggedEntries(options.fs, options.dataLogDir, options.snapshotZxid ?? 0n);
+    const lastZxid = entries.at(-1)?.zxid ?? options.snapshotZxid ?? 0n;
+    // As ZooKeeper: a missing epoch file means the epoch of the last logged txn.
+    const currentEpoch = (await readEpoch(options.fs, options.dataDir, 'currentEpoch')) ?? epochOf(lastZxid);
+    const acceptedEpoch = (await readEpoch(options.fs, options.dataDir, 'acceptedEpoch')) ?? currentEpoch;
+    const host = new QuorumHost(options, { acceptedEpoch, currentEpoch, entries });
+    options.log('INFO', `quorum peer ${options.self}: acceptedEpoch ${acceptedEpoch}, currentEpoch ${currentEpoch}, last logged zxid ${zxidHex(lastZxid)}, ${entries.length} txns held for DIFF`, 'quorum');
+    await host.transport.start();
+    options.server.attachLog({ append: (entry) => host.propose(entry) });
+    host.timer = setInterval(() => {
+      host.enqueue(host.peer.tick());
+      host.sendTouches();
+    }, options.peerTickMs);
+    host.enqueue(host.peer.start());
+    return host;
+  }
+
+  /** LOOKING, LEADING, FOLLOWING or OBSERVING, as the peer is now. */
+  get role(): Role {
+    return this.roleValue;
+  }
+
+  /** What srvr prints after `Mode:`; 'looking' while the server does not serve. */
+  get state(): QuorumState {
+    return this.serving.kind === 'none' ? 'looking' : this.serving.kind;
+  }
+
+  get epoch(): bigint {
+    return this.peer.epoch;
+  }
+
+  /** The leader's view of its learners (empty elsewhere). */
+  learners(): { followers: ServerId[]; observers: ServerId[] } {
+    return this.peer.syncedLearners();
+  }
+
+  connectedPeers(): ServerId[] {
+    return this.transport.connectedPeers();
+  }
+
+  /** The txn log made everything up to `zxid` durable. */
+  onDurable(zxid: bigint): void {
+    this.durableZxid = zxid;
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.transport.close();
+    await this.sendingAsync?.catch(() => undefined);
+  }
+
+  // ---- inputs ----
+
+  private onEnvelope(from: ServerId, envelope: Envelope): void {
+    if (this.stopped) return;
+    if (DEBUG && envelope.kind !== 'vote') this.options.log('DEBUG', `<- ${from} ${envelope.kind === 'zab' ? envelope.m.type : envelope.m.type}`, 'quorum');
+    if (envelope.kind === 'learner') {
+      this.onLearnerMessage(from, envelope.m);
+      return;
+    }
+    this.enqueue(this.peer.step(from, envelope));
+  }
+
+  /** The server's pipeline made a txn: propose it (leader only). */
+  private propose(entry: TxnEntry): void {
+    const out = this.peer.propose(encodeTxn(entry));
+    if (out === undefined) {
+      // The peer stopped leading; the Ready that says so is on its way and stops the server.
+      this.options.log('WARN', `txn ${zxidHex(entry.header.zxid)} not proposed: no longer the established leader`, 'quorum');
+      return;
+    }
+    if (out.zxid !== entry.header.zxid) {
+      this.options.log('ERROR', `txn numbered ${zxidHex(entry.header.zxid)} but proposed as ${zxidHex(out.zxid)}; restarting election`, 'quorum');
+      this.enqueue(out.ready);
+      this.enqueue(this.peer.start());
+      return;
+    }
+    this.enqueue(out.ready);
+  }
+
+  private onLearnerMessage(from: ServerId, m: LearnerMessage): void {
+    const server = this.options.server;
+    switch (m.type) {
+      case 'REQUEST':
+        if (this.serving.kind === 'leader') server.onForwarded(m.request);
+        return;
+      case 'TOUCH':
+        if (this.serving.kind === 'leader') for (const id of m.sessions) server.touchSession(id);
+        return;
+      case 'SYNC':
+        if (this.serving.kind === 'leader') this.transport.send(from, { kind: 'learner', m: { type: 'SYNCED', id: m.id, zxid: this.peer.lastLoggedZxid } });
+        return;
+      case 'SYNCED':
+        if (this.serving.kind !== 'none' && this.serving.kind !== 'leader' && from === this.serving.leader) server.onSynced(m.id, m.zxid);
+        return;
+    }
+  }
+
+  private servingNow(): Serving {
+    if (this.peer.isEstablishedLeader) return { kind: 'leader', epoch: this.peer.epoch };
+    if (this.peer.isSyncedLearner) return { kind: this.peer.currentRole === 'OBSERVING' ? 'observer' : 'follower', leader: this.peer.leaderId! };
+    return { kind: 'none' };
+  }
+
+  // ---- the Ready pipeline ----
+
+  private enqueue(ready: ZabReady): void {
+    if (this.stopped || this.failed !== undefined) return;
+    if (ready.role !== undefined && ready.role !== this.roleValue) {
+      this.options.log('INFO', `peer state ${this.roleValue} -> ${ready.role}`, 'quorum');
+      this.roleValue = ready.role;
+    }
+    const serving = this.servingNow();
+    // Most ticks change nothing: no need to queue them.
+    if (isEmpty(ready) && sameServing(serving, this.lastQueuedServing)) return;
+    this.lastQueuedServing = serving;
+    this.items.push({ ready, serving, phase: 'new' });
+    this.pump();
+  }
+
+  /** Reports the sessions this learner's clients kept alive (ZooKeeper piggybacks them on pings). */
+  sendTouches(): void {
+    if (this.serving.kind !== 'follower' && this.serving.kind !== 'observer') return;
+    const touched = this.options.server.takeTouched();
+    if (touched.length > 0) this.transport.send(this.serving.leader, { kind: 'learner', m: { type: 'TOUCH', sessions: touched } });
+  }
+
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.startPersists();
+        this.completeHead();
+      } while (this.pumpAgain);
+    } catch (e) {
+      this.fail(e as Error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Starts every Ready's persist, in order, up to one that must finish on disk before the rest. */
+  private startPersists(): void {
+    for (const item of this.items) {
+      if (item.phase === 'persisting') return;
+      if (item.phase !== 'new') continue;
+      const p = item.ready.persist;
+      if (p.acceptedEpoch !== undefined || p.currentEpoch !== undefined || p.truncateTo !== undefined || p.snapshot !== undefined) {
+        item.phase = 'persisting';
+        this.persistSlowly(item).then(
+          () => {
+            this.appendAll(item);
+            item.phase = 'persisted';
+            this.pump();
+          },
+          (e: Error) => this.fail(e),
+        );
+        return;
+      }
+      this.appendAll(item);
+      item.phase = 'persisted';
+    }
+  }
+
+  private appendAll(item: Item): void {
+    const append = item.ready.persist.append;
+    for (const entry of append) this.options.txnLog.append(decodeTxn(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)));
+    if (append.length > 0) item.waitZxid = append[append.length - 1]!.zxid;
+  }
+
+  /** Epoch files, TRUNC and SNAP: made durable before this Ready's appends and anything after. */
+  private async persistSlowly(item: Item): Promise<void> {
+    const { fs, dataDir, dataLogDir, server, txnLog, log } = this.options;
+    const p = item.ready.persist;
+    if (p.acceptedEpoch !== undefined) await writeEpoch(fs, dataDir, 'acceptedEpoch', p.acceptedEpoch);
+    if (p.currentEpoch !== undefined) await writeEpoch(fs, dataDir, 'currentEpoch', p.currentEpoch);
+    if (p.truncateTo === undefined && p.snapshot === undefined) return;
+    if (server.serving) server.stopServing('this server is re-syncing with its leader');
+    this.serving = { kind: 'none' };
+    await txnLog.rewind();
+    this.durableZxid = -1n;
+    if (p.snapshot !== undefined) {
+      const { zxid, state } = p.snapshot;
+      const dir = versionDir(dataDir);
+      await fs.writeFileAtomic(joinPath(dir, snapshotFileName(zxid)), state);
+      // Every logged txn is now covered by the snapshot or was never committed.
+      const logDir = versionDir(dataLogDir);
+      for (const f of sortDataFiles(await fs.list(logDir), LOG_PREFIX)) await fs.remove(joinPath(logDir, f.name));
+      await fs.syncDir(logDir);
+      log('INFO', `SNAP from the leader: snapshot ${zxidHex(zxid)} (${state.length} bytes) replaces this server's data`, 'quorum');
+    } else {
+      const cut = await truncateLog(fs, dataLogDir, p.truncateTo!);
+      log('INFO', `TRUNC from the leader: txn log cut back to ${zxidHex(p.truncateTo!)} (${cut.txnsDropped} txns dropped)`, 'quorum');
+    }
+    const reloaded = await this.options.reload();
+    server.replaceTree(reloaded.tree, reloaded.sessions);
+  }
+
+  /** Completes Readys from the head, in order, once their persist is durable. */
+  private completeHead(): void {
+    while (this.items.length > 0 && this.sendingAsync === undefined) {
+      const head = this.items[0]!;
+      if (head.phase !== 'persisted') return;
+      if (head.waitZxid !== undefined && this.durableZxid < head.waitZxid) return;
+      this.items.shift();
+      this.complete(head);
+    }
+  }
+
+  private complete(item: Item): void {
+    const { server } = this.options;
+    for (const entry of item.ready.committed) {
+      const txn = decodeTxn(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength));
+      const before = server.lastProcessedZxid;
+      server.commit(txn);
+      if (server.lastProcessedZxid !== before) this.options.onApplied?.(txn);
+    }
+    this.switchServing(item.serving);
+    const messages = item.ready.messages;
+    if (messages.some((m) => m.envelope.kind === 'zab' && m.envelope.m.type === 'SNAP')) {
+      this.sendingAsync = this.sendWithSnapshot(messages, item.ready.close).finally(() => {
+        this.sendingAsync = undefined;
+        this.pump();
+      });
+      return;
+    }
+    for (const m of messages) this.transport.send(m.to, m.envelope);
+    for (const peer of item.ready.close) this.transport.drop(peer);
+  }
+
+  /** A SNAP goes out with a snapshot of the tree as it is now (nothing is applied meanwhile). */
+  private async sendWithSnapshot(messages: ZabReady['messages'], close: ServerId[]): Promise<void> {
+    let snapshot: { zxid: bigint; state: Buffer } | undefined;
+    try {
+      const written = await this.options.snapshotNow();
+      snapshot = { zxid: written.zxid, state: await this.options.fs.readFile(written.path) };
+      this.options.log('INFO', `sending snapshot ${zxidHex(written.zxid)} (${snapshot.state.length} bytes) to a learner too far behind to DIFF`, 'quorum');
+    } catch (e) {
+      this.options.log('ERROR', `cannot take the snapshot a learner needs: ${(e as Error).message}; dropping its link`, 'quorum');
+    }
+    for (const m of messages) {
+      if (m.envelope.kind === 'zab' && m.envelope.m.type === 'SNAP') {
+        if (snapshot === undefined) {
+          this.transport.drop(m.to);
+          continue;
+        }
+        this.transport.send(m.to, { kind: 'zab', m: { type: 'SNAP', zxid: snapshot.zxid, state: snapshot.state } });
+      } else {
+        this.transport.send(m.to, m.envelope);
+      }
+    }
+    for (const peer of close) this.transport.drop(peer);
+  }
+
+  private switchServing(next: Serving): void {
+    const current = this.serving;
+    if (sameServing(current, next)) return;
+    const { server, log } = this.options;
+    if (current.kind !== 'none' || server.serving) server.stopServing(next.kind === 'none' ? 'this server lost its leader' : 'this server changed role');
+    this.serving = next;
+    this.electedAtMs = Date.now();
+    switch (next.kind) {
+      case 'leader':
+        server.leadEpoch(next.epoch);
+        log('INFO', `LEADING: established leader of epoch ${next.epoch} (last zxid ${zxidHex(server.lastProcessedZxid)})`, 'quorum');
+        return;
+      case 'follower':
+      case 'observer': {
+        const leader = next.leader;
+        server.learnFrom(next.kind, {
+          forward: (request) => this.transport.send(leader, { kind: 'learner', m: { type: 'REQUEST', request } }),
+          sync: (id) => this.transport.send(leader, { kind: 'learner', m: { type: 'SYNC', id } }),
+        });
+        log('INFO', `${next.kind === 'follower' ? 'FOLLOWING' : 'OBSERVING'} leader ${leader} (synced at ${zxidHex(server.lastProcessedZxid)})`, 'quorum');
+        return;
+      }
+      case 'none':
+        log('INFO', 'LOOKING: not serving clients until a leader is established', 'quorum');
+        return;
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failed !== undefined) return;
+    this.failed = error;
+    this.options.log('ERROR', `quorum peer failed, leaving the ensemble: ${error.stack ?? error.message}`, 'quorum');
+    this.options.server.stopServing('this server failed');
+    this.serving = { kind: 'none' };
+    void this.stop();
+  }
+}
+
+function isEmpty(ready: ZabReady): boolean {
+  const p = ready.persist;
+  return p.append.length === 0 && p.acceptedEpoch === undefined && p.currentEpoch === undefined && p.truncateTo === undefined && p.snapshot === undefined
+    && p.replace === undefined && ready.messages.length === 0 && ready.committed.length === 0 && ready.close.length === 0 && ready.role === undefined;
+}
+
+function sameServing(a: Serving, b: Serving): boolean {
+  if (a.kind === 'none' || b.kind === 'none') return a.kind === b.kind;
+  if (a.kind === 'leader' || b.kind === 'leader') return a.kind === b.kind && (a as { epoch: bigint }).epoch === (b as { epoch: bigint }).epoch;
+  return a.kind === b.kind && a.leader === b.leader;
+}
+
+/** The logged txns after `afterZxid` (the loaded snapshot's), as ZAB entries. */
+async function loggedEntries(fs: FileSystem, dataLogDir: string, afterZxid: bigint): Promise<Entry[]> {
+  const dir = versionDir(dataLogDir);
+  const logs = logFilesFrom(sortDataFiles(await fs.list(dir), LOG_PREFIX).filter((f) => f.suffix === ''), afterZxid);
+  const reader = LogReader.open(fs, logs.map((f) => joinPath(dir, f.name)), { fromZxid: afterZxid + 1n });
+  const entries: Entry[] = [];
+  for (let e = await reader.next(); e !== undefined; e = await reader.next()) entries.push({ zxid: e.header.zxid, data: encodeTxn(e) });
+  return entries;
+}
