@@ -332,3 +332,40 @@ test('an observer replicates and serves but never votes', { timeout: 120_000 }, 
     await ensemble.destroy();
   }
 });
+
+test('a client whose server dies moves to another member: same session, watches re-armed, nothing lost or doubled', { timeout: 120_000 }, async () => {
+  const ensemble = await Ensemble.create({ voters: 3 });
+  try {
+    ensemble.startAll();
+    const leader = await ensemble.waitForQuorum();
+    const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+    const writer = await connect(ensemble.connectString([leader]));
+    await writer.create('/moved', 'v0');
+    await writer.create('/tree', null);
+    const client = createClient(ensemble.connectString([f1, f2]), { sessionTimeoutMs: 6_000, reconnectDelayMs: 100, keepHostOrder: true });
+    clients.add(client);
+    await client.connect();
+    const events: string[] = [];
+    await client.getData('/moved', (e) => events.push(`data:${e.type}:${e.path}`));
+    await client.addWatch('/tree', 'PERSISTENT_RECURSIVE', (e) => events.push(`tree:${e.type}:${e.path}`));
+    const sessionId = client.sessionId;
+    const zxidBefore = (await client.exists('/moved'))!.mzxid;
+
+    await ensemble.stop(f1);
+    // Changed while the client has no server: its re-armed data watch still fires (setWatches2
+    // with the last zxid it saw), once.
+    await writer.setData('/moved', 'v1');
+    await until('the client to reconnect to the other follower', async () => client.state === 'CONNECTED' && events.includes('data:3:/moved'), 20_000);
+    assert.equal(client.sessionId, sessionId);
+    const moved = await client.getData('/moved');
+    assert.equal(moved.data?.toString(), 'v1');
+    assert.ok(moved.stat.mzxid > zxidBefore);
+    // The persistent recursive watch is armed on the new server.
+    await writer.create('/tree/after', null);
+    await until('the recursive watch to fire on the new server', async () => events.includes('tree:1:/tree/after'));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(events, ['data:3:/moved', 'tree:1:/tree/after']);
+  } finally {
+    await ensemble.destroy();
+  }
+});
