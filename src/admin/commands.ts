@@ -140,7 +140,7 @@ function clientResponse(ctx: AdminContext): Map<string, JsonValue> {
 
 function srvr(ctx: AdminContext, reply: Reply): void {
   reply.put('version', FULL_VERSION);
-  reply.put('read_only', false);
+  reply.put('read_only', ctx.server.readOnly);
   reply.put('server_stats', serverStats(ctx));
   reply.put('client_response', clientResponse(ctx));
   reply.put('node_count', ctx.nodeCount);
@@ -181,7 +181,7 @@ const COMMANDS: readonly Command[] = [
   { names: ['environment', 'env', 'envi'], run: (ctx, _r, reply) => (ctx.host.environment().forEach(([k, v]) => reply.put(k, v)), reply.done()) },
   { names: ['get_trace_mask', 'gtmk'], run: (ctx, _r, reply) => reply.put('tracemask', ctx.traceMask).done() },
   { names: ['initial_configuration', 'icfg'], run: (ctx, _r, reply) => reply.put('initial_configuration', ctx.config.text).done() },
-  { names: ['is_read_only', 'isro'], run: (_ctx, _r, reply) => reply.put('read_only', false).done() },
+  { names: ['is_read_only', 'isro'], run: (ctx, _r, reply) => reply.put('read_only', ctx.server.readOnly).done() },
   {
     names: ['last_snapshot', 'lsnp'],
     run: (ctx, _r, reply) => {

@@ -50,7 +50,7 @@ export class FourLetterWords {
     if (!this.ctx.config.fourLetterWhitelist.has(word)) return `${word} is not executed because it is not in the whitelist.\n`;
     const s = this.ctx.server;
     // An ensemble member between roles has no server to ask (ZooKeeper's ZK_NOT_SERVING).
-    if (!s.serving) {
+    if (!s.serving && !s.readOnly) {
       if (word === 'isro') return 'null';
       if (word === 'hash') return NOT_SERVING;
       if (NOT_SERVING_WORDS.has(word)) return `${NOT_SERVING}\n`;
@@ -74,7 +74,7 @@ export class FourLetterWords {
       case 'wchc': return this.wchc();
       case 'wchp': return this.wchp();
       case 'dirs': return `datadir_size: ${this.ctx.host.dataDirSize()}\nlogdir_size: ${this.ctx.host.logDirSize()}\n`;
-      case 'isro': return 'rw';
+      case 'isro': return s.readOnly ? 'ro' : 'rw';
       // DigestCommand: `<Long.toHexString(zxid)>: <signed digest>` per history entry, oldest first.
       case 'hash': return s.tree.digestHistory().map((e) => `${BigInt.asUintN(64, e.zxid).toString(16)}: ${e.digest}\n`).join('');
       case 'gtmk': return `${this.ctx.traceMask}`;

@@ -91,6 +91,8 @@ export interface ServerConfig {
   /** Hard quota limits refuse writes with QUOTAEXCEEDED (zookeeper.enforceQuota). */
   readonly enforceQuota: boolean;
   readonly reconfigEnabled: boolean;
+  /** readonlymode.enabled: an ensemble member cut off from its quorum serves read-only clients. */
+  readonly readOnlyModeEnabled: boolean;
   readonly forceSync: boolean;
   readonly juteMaxBuffer: number;
   readonly containerCheckIntervalMs: number;
@@ -166,7 +168,7 @@ const KEYS: Record<string, Kind> = {
   '4lw.commands.whitelist': 'applied', 'DigestAuthenticationProvider.superDigest': 'applied',
   extendedTypesEnabled: 'applied', skipACL: 'applied', reconfigEnabled: 'applied', forceSync: 'applied',
   'jute.maxbuffer': 'applied', 'znode.container.checkIntervalMs': 'applied', clientTcpKeepAlive: 'applied',
-  serverId: 'applied', 'fsync.warningthresholdms': 'applied', enforceQuota: 'applied',
+ serverId: 'applied', 'readonlymode.enabled': 'applied', 'fsync.warningthresholdms': 'applied', enforceQuota: 'applied',
   'java.security.auth.login.config': 'applied', jaasLoginConfig: 'applied', superUser: 'applied',
   'autopurge.snapRetainCount': 'applied', 'autopurge.purgeInterval': 'applied',
   'admin.enableServer': 'applied', 'admin.serverAddress': 'applied', 'admin.serverPort': 'applied',
@@ -189,7 +191,7 @@ const KEYS: Record<string, Kind> = {
   'jvm.pause.warn-threshold.ms': 'ignored', 'jvm.pause.sleep.time.ms': 'ignored', 'jvm.pause.monitor': 'ignored',
   localSessionsEnabled: 'ignored', localSessionsUpgradingEnabled: 'ignored', 'snapshot.compression.method': 'ignored',
   secureClientPort: 'ignored', secureClientPortAddress: 'ignored', sslQuorum: 'ignored', portUnification: 'ignored',
-  sslQuorumReloadCertFiles: 'ignored', 'readonlymode.enabled': 'ignored', 'admin.portUnification': 'ignored',
+  sslQuorumReloadCertFiles: 'ignored', 'admin.portUnification': 'ignored',
   'admin.forceHttps': 'ignored', 'admin.needClientAuth': 'ignored',
 };
 
@@ -199,7 +201,6 @@ function ignoredReason(key: string): string {
   if (key.startsWith('jvm.pause')) return 'there is no JVM to monitor';
   if (key === 'snapshot.compression.method') return 'tszk writes uncompressed snapshots (it reads what ZooKeeper wrote)';
   if (key.startsWith('localSessions')) return 'local sessions are not supported by tszk';
-  if (key === 'readonlymode.enabled') return 'read-only mode is not supported by tszk';
   return 'tszk does not use it';
 }
 
@@ -413,6 +414,7 @@ export function parseServerConfig(source: ConfigSource | undefined, overrides: R
     skipAcl: bool('skipACL', false),
     enforceQuota: bool('enforceQuota', false),
     reconfigEnabled: bool('reconfigEnabled', false),
+    readOnlyModeEnabled: bool('readonlymode.enabled', false),
     forceSync: bool('forceSync', true),
     juteMaxBuffer: int('jute.maxbuffer', limits.juteMaxBuffer, 1),
     containerCheckIntervalMs: int('znode.container.checkIntervalMs', 60_000, 1),

@@ -50,6 +50,8 @@ export interface QuorumHostOptions {
   readonly reload: () => Promise<{ tree: DataTree; sessions: Map<bigint, number> }>;
   /** Writes a snapshot of the tree as it is now; resolves with its file. */
   readonly snapshotNow: () => Promise<{ path: string; zxid: bigint }>;
+  /** readonlymode.enabled: after this long without a leader, serve read-only clients (ms; undefined: never). */
+  readonly readOnlyAfterMs?: number;
   /** Called for each txn applied while serving (snapshot scheduling, session logging). */
   readonly onApplied?: (entry: TxnEntry) => void;
   readonly log: Logger;
@@ -85,6 +87,7 @@ export class QuorumHost {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private roleValue: Role = 'LOOKING';
+  private readOnlyTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
   /** When the current serving period began (for leader/follower uptime). */
   electedAtMs = 0;
@@ -120,6 +123,7 @@ export class QuorumHost {
       host.sendTouches();
     }, options.peerTickMs);
     host.enqueue(host.peer.start());
+    host.armReadOnly();
     return host;
   }
 
@@ -154,6 +158,7 @@ export class QuorumHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.transport.close();
     await this.sendingAsync?.catch(() => undefined);
@@ -371,8 +376,10 @@ export class QuorumHost {
     const current = this.serving;
     if (sameServing(current, next)) return;
     const { server, log } = this.options;
-    if (current.kind !== 'none' || server.serving) server.stopServing(next.kind === 'none' ? 'this server lost its leader' : 'this server changed role');
+    if (current.kind !== 'none' || server.serving || server.readOnly) server.stopServing(next.kind === 'none' ? 'this server lost its leader' : 'this server changed role');
     this.serving = next;
+    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    this.readOnlyTimer = undefined;
     this.electedAtMs = Date.now();
     switch (next.kind) {
       case 'leader':
@@ -391,8 +398,21 @@ export class QuorumHost {
       }
       case 'none':
         log('INFO', 'LOOKING: not serving clients until a leader is established', 'quorum');
+        this.armReadOnly();
         return;
     }
+  }
+
+  /** With readonlymode.enabled: a grace period without a leader, then read-only clients are served. */
+  private armReadOnly(): void {
+    const after = this.options.readOnlyAfterMs;
+    if (after === undefined || this.readOnlyTimer !== undefined) return;
+    this.readOnlyTimer = setTimeout(() => {
+      this.readOnlyTimer = undefined;
+      if (this.stopped || this.serving.kind !== 'none') return;
+      this.options.server.serveReadOnly();
+      this.options.log('INFO', 'Read-only server started: no leader, serving clients that accept read-only sessions', 'quorum');
+    }, after);
   }
 
   private fail(error: Error): void {

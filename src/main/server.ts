@@ -193,6 +193,8 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
         return { tree: fresh, sessions: again.sessions };
       },
       snapshotNow: () => snapshots.takeNow(),
+      // QuorumPeer: a grace period of max(2 s, tickTime) before deciding it is partitioned.
+      ...(config.readOnlyModeEnabled ? { readOnlyAfterMs: Math.max(2000, config.tickTimeMs) } : {}),
       onApplied: () => {
         if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
         snapshots.onTxn();
@@ -309,7 +311,7 @@ class QuorumAdminContext extends AdminContext {
   }
 
   override get serverState(): string {
-    return this.quorum.state;
+    return this.server.readOnly ? 'read-only' : this.quorum.state;
   }
 
   override get reportedServerId(): bigint {

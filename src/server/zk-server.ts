@@ -154,6 +154,10 @@ export class ZkServer {
   private nextSyncId = 1;
   /** Sessions a learner's clients touched since the last report to the leader. */
   private touched = new Set<bigint>();
+  /** Read-only mode: serving clients that asked for it, from this server's copy of the tree. */
+  private readOnlyValue = false;
+  /** Sessions created in read-only mode: local to this server, never in the replicated tree. */
+  private readonly localSessions = new Set<bigint>();
 
   constructor(
     tree: DataTree,
@@ -191,6 +195,17 @@ export class ZkServer {
     return this.servingValue;
   }
 
+  /** Serving read-only clients (an ensemble member cut off from its quorum, readonlymode.enabled). */
+  get readOnly(): boolean {
+    return this.readOnlyValue;
+  }
+
+  /** Starts serving read-only clients while no leader is established. */
+  serveReadOnly(): void {
+    if (this.servingValue) return;
+    this.readOnlyValue = true;
+  }
+
   private get isLearner(): boolean {
     return this.roleValue === 'follower' || this.roleValue === 'observer';
   }
@@ -205,6 +220,9 @@ export class ZkServer {
    */
   stopServing(reason: string): void {
     this.servingValue = false;
+    this.readOnlyValue = false;
+    for (const id of this.localSessions) this.sessions.remove(id);
+    this.localSessions.clear();
     this.leaderLink = undefined;
     for (const connection of [...this.connections.values()]) this.closeConnection(connection, reason);
     this.uncommitted.length = 0;
@@ -367,15 +385,20 @@ export class ZkServer {
     this.stats.packetsReceived++;
     let request: ReturnType<typeof R.ConnectRequest.read>;
     let withReadOnly = false;
+    let canBeReadOnly = false;
     try {
       const r = new JuteReader(frame);
       request = R.ConnectRequest.read(r);
       if (r.remaining >= 1) {
-        r.readBool();
+        canBeReadOnly = r.readBool();
         withReadOnly = true;
       }
     } catch {
       link.close('malformed ConnectRequest');
+      return;
+    }
+    if (this.readOnlyValue) {
+      this.onReadOnlyConnect(link, request, withReadOnly, canBeReadOnly);
       return;
     }
     if (!this.servingValue) {
@@ -411,7 +434,33 @@ export class ZkServer {
     this.establish(link, request.sessionId, timeoutMs, withReadOnly);
   }
 
-  private establish(link: ClientLink, sessionId: bigint, timeoutMs: number, withReadOnly: boolean): void {
+  /**
+   * Read-only mode (ReadOnlyZooKeeperServer): only clients that allow it get a session, marked
+   * read-only in the handshake; a new one is local to this server (no txn), an existing one is
+   * resumed if this server knows it.
+   */
+  private onReadOnlyConnect(link: ClientLink, request: { sessionId: bigint; passwd: Buffer | null; timeOut: number }, withReadOnly: boolean, canBeReadOnly: boolean): void {
+    if (!canBeReadOnly) {
+      link.close(`Refusing session request for not-read-only client /${link.remoteAddress}:${link.remotePort}`);
+      return;
+    }
+    const timeoutMs = Math.min(Math.max(request.timeOut, this.options.minSessionTimeoutMs), this.options.maxSessionTimeoutMs);
+    let sessionId = request.sessionId;
+    if (sessionId === 0n) {
+      sessionId = this.sessions.newSessionId();
+      this.sessions.add(sessionId, timeoutMs, this.clock.nowMs());
+      this.localSessions.add(sessionId);
+    } else if (!this.sessions.isActive(sessionId) || !checkPassword(sessionId, request.passwd ?? Buffer.alloc(0))) {
+      link.send(connectResponseFrame(0, 0n, Buffer.alloc(16), withReadOnly));
+      link.close('invalid or expired session');
+      return;
+    }
+    const previous = this.bySession.get(sessionId);
+    if (previous !== undefined) this.closeConnection(previous, 'session moved to a new connection');
+    this.establish(link, sessionId, timeoutMs, withReadOnly, true);
+  }
+
+  private establish(link: ClientLink, sessionId: bigint, timeoutMs: number, withReadOnly: boolean, readOnly = false): void {
     const connection: Connected = {
       link, sessionId, timeoutMs, queue: [], closed: false, paused: false,
       authIds: [{ scheme: 'ip', id: link.remoteAddress }],
@@ -419,7 +468,7 @@ export class ZkServer {
     };
     this.connections.set(link.id, connection);
     this.bySession.set(sessionId, connection);
-    link.send(connectResponseFrame(timeoutMs, sessionId, sessionPassword(sessionId), withReadOnly));
+    link.send(connectResponseFrame(timeoutMs, sessionId, sessionPassword(sessionId), withReadOnly, readOnly));
     this.stats.packetsSent++;
     link.sessionEstablished();
   }
@@ -476,6 +525,10 @@ export class ZkServer {
     }
     this.sessions.touch(connection.sessionId, now);
     if (this.isLearner) this.touched.add(connection.sessionId);
+    if (this.readOnlyValue && (READ_ONLY_REFUSED.has(header.type) || header.type === OpCode.closeSession)) {
+      this.onReadOnlyWrite(connection, header.xid, header.type, now);
+      return;
+    }
     let request: Request | null = null;
     try {
       request = decodeRequest(header.type, reader);
@@ -570,6 +623,17 @@ export class ZkServer {
       }, zxid, time);
     }
     this.submit(entry, { kind: 'request', connection, pending, request });
+  }
+
+  /** Read-only mode: writes and sync get NOTREADONLY; a local session's close ends it here. */
+  private onReadOnlyWrite(connection: Connected, xid: number, op: number, now: number): void {
+    if (op === OpCode.closeSession && this.localSessions.has(connection.sessionId)) {
+      this.localSessions.delete(connection.sessionId);
+      this.sessions.remove(connection.sessionId);
+      this.respondNow(connection, { xid, op, receivedMs: now, reply: replyFrame(xid, this.tree.lastProcessedZxid, 0), closeAfter: true });
+      return;
+    }
+    this.respondNow(connection, { xid, op, receivedMs: now, reply: replyFrame(xid, this.tree.lastProcessedZxid, ErrorCode.NOTREADONLY) });
   }
 
   /** Learner: the leader preps the write; the reply waits for its commit to come back here. */
@@ -747,6 +811,12 @@ export class ZkServer {
     return submitted;
   }
 }
+
+/** What ReadOnlyRequestProcessor answers with NOTREADONLY (closeSession: unless the session is local). */
+const READ_ONLY_REFUSED = new Set<number>([
+  OpCode.sync, OpCode.create, OpCode.create2, OpCode.createTTL, OpCode.createContainer, OpCode.delete,
+  OpCode.deleteContainer, OpCode.setData, OpCode.reconfig, OpCode.setACL, OpCode.multi, OpCode.check,
+]);
 
 function awaitKey(sessionId: bigint, cxid: number): string {
   return `${sessionId}:${cxid}`;

@@ -369,3 +369,42 @@ test('a client whose server dies moves to another member: same session, watches 
     await ensemble.destroy();
   }
 });
+
+test('read-only mode: a member cut off from its quorum serves read-only clients until the quorum is back', { timeout: 120_000 }, async () => {
+  const ensemble = await Ensemble.create({ voters: 3, extra: ['readonlymode.enabled=true'] });
+  try {
+    ensemble.startAll();
+    const leader = await ensemble.waitForQuorum();
+    const writer = await connect(ensemble.connectString([leader]));
+    await writer.create('/ro', 'before the partition');
+    await writer.close();
+    const [alone, other] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+    await ensemble.stop(leader);
+    await ensemble.stop(other);
+    await until('the lone member to go read-only', async () => (await ensemble.mode(alone)) === 'read-only', 20_000);
+    assert.equal(await fourLetterWord('127.0.0.1', ensemble.member(alone).clientPort, 'isro'), 'ro');
+    // A client that accepts read-only sessions reads; its writes and syncs get NOTREADONLY.
+    const reader = createClient(ensemble.connectString([alone]), { sessionTimeoutMs: 4_000, readOnly: true, reconnectDelayMs: 100 });
+    clients.add(reader);
+    await reader.connect();
+    assert.equal(reader.state, 'CONNECTEDREADONLY');
+    assert.equal((await reader.getData('/ro')).data?.toString(), 'before the partition');
+    await assert.rejects(reader.create('/ro/child', null), (e: unknown) => e instanceof KeeperError && e.code === ErrorCode.NOTREADONLY);
+    await assert.rejects(reader.sync('/ro'), (e: unknown) => e instanceof KeeperError && e.code === ErrorCode.NOTREADONLY);
+    // A client that does not accept read-only sessions is refused.
+    const refused = createClient(ensemble.connectString([alone]), { sessionTimeoutMs: 4_000, connectTimeoutMs: 1_000 });
+    clients.add(refused);
+    await assert.rejects(refused.connect({ signal: AbortSignal.timeout(3_000) }));
+    await refused.close();
+    // The quorum comes back: the member serves read-write again.
+    ensemble.start(leader);
+    ensemble.start(other);
+    await ensemble.waitForQuorum([1, 2, 3], 30_000);
+    assert.equal(await fourLetterWord('127.0.0.1', ensemble.member(alone).clientPort, 'isro'), 'rw');
+    const rw = await connect(ensemble.connectString([alone]));
+    await rw.create('/ro/after', null);
+    await rw.close();
+  } finally {
+    await ensemble.destroy();
+  }
+});

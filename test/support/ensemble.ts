@@ -106,7 +106,7 @@ export class Ensemble {
   async mode(id: number): Promise<string | undefined> {
     try {
       const answer = await fourLetterWord('127.0.0.1', this.member(id).clientPort, 'srvr', 2_000);
-      return /Mode: (\w+)/.exec(answer)?.[1];
+      return /Mode: ([\w-]+)/.exec(answer)?.[1];
     } catch {
       return undefined;
     }
