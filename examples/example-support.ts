@@ -200,3 +200,43 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function allLines(children: readonly Child[]): OutputLine[] {
   return children.flatMap((c) => c.lines).sort((a, b) => a.atMs - b.atMs);
 }
+
+/** A demo's scratch chroot: the connect string into it, and the children the demo starts there. */
+export interface DemoChroot {
+  /** The demo's connect string with the chroot appended, for its children. */
+  readonly connectString: string;
+  readonly children: Child[];
+}
+
+/**
+ * Runs `body` in a fresh chroot `/<name>-demo-<epoch ms>`; afterwards, whatever happened, stops
+ * every child it started, deletes the chroot and closes the client that made it.
+ */
+export async function withDemoChroot<T>(connectString: string, name: string, body: (chroot: DemoChroot) => Promise<T>): Promise<T> {
+  const admin = await connect(connectString, 10_000, 'demo');
+  const root = `/${name}-demo-${Date.now()}`;
+  await admin.create(root, `${name} demo`);
+  const children: Child[] = [];
+  try {
+    return await body({ connectString: connectString + root, children });
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await deleteTree(admin, root).catch(() => undefined);
+    await admin.close();
+  }
+}
+
+/** A command line `<role> [connectString] [--flags]`: the role (default demo), the connect string folded into `--connect`. */
+export function parseRoleCommandLine(argv: readonly string[]): CommandLine & { readonly role: string } {
+  const line = parseCommandLine(argv);
+  if (line.words[1] !== undefined) line.flags.set('connect', line.words[1]);
+  return { ...line, role: line.words[0] ?? 'demo' };
+}
+
+/** Runs an example's `main`; an error is printed with the example's `name` and exits 1. */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${name}: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

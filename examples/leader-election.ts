@@ -20,13 +20,14 @@ import {
   Child,
   connect,
   connectStringOf,
-  deleteTree,
   ensureNode,
   intFlag,
   isKeeperError,
-  parseCommandLine,
+  parseRoleCommandLine,
+  runMain,
   say,
   waitUntil,
+  withDemoChroot,
   type CommandLine,
 } from './example-support.js';
 
@@ -93,15 +94,11 @@ async function runDemo(line: CommandLine, connectString: string, sessionTimeoutM
   const rounds = Math.min(intFlag(line, 'rounds', 2), candidates - 1);
   const slackMs = intFlag(line, 'slack-ms', 2_000);
   const echo = line.flags.get('quiet') === undefined;
-  const admin = await connect(connectString, 10_000, 'demo');
-  const root = `/leader-election-demo-${Date.now()}`;
-  await admin.create(root, 'leader election demo');
   const script = fileURLToPath(import.meta.url);
-  const children: Child[] = [];
   const handovers: Handover[] = [];
-  try {
+  return withDemoChroot(connectString, 'leader-election', async ({ connectString: chrootConnect, children }) => {
     for (let i = 1; i <= candidates; i++) {
-      const args = ['candidate', '--id', `c${i}`, '--connect', connectString + root, '--session-ms', String(sessionTimeoutMs)];
+      const args = ['candidate', '--id', `c${i}`, '--connect', chrootConnect, '--session-ms', String(sessionTimeoutMs)];
       children.push(new Child(`c${i}`, script, args, echo));
     }
     const leaderLines = () =>
@@ -132,17 +129,12 @@ async function runDemo(line: CommandLine, connectString: string, sessionTimeoutM
     const ok = handovers.length === rounds && handovers.every((h) => h.ms <= h.boundMs) && singleLeader;
     say('demo', `RESULT ${ok ? 'ok' : 'FAILED'} rounds=${handovers.length} maxHandoverMs=${Math.max(...handovers.map((h) => h.ms))} boundMs=${boundMs} singleLiveLeader=${singleLeader}`);
     return ok;
-  } finally {
-    await Promise.all(children.map((c) => c.stop()));
-    await deleteTree(admin, root).catch(() => undefined);
-    await admin.close();
-  }
+  });
 }
 
 async function main(): Promise<void> {
-  const line = parseCommandLine(process.argv.slice(2));
-  const role = line.words[0] ?? 'demo';
-  if (line.words[1] !== undefined) line.flags.set('connect', line.words[1]);
+  const line = parseRoleCommandLine(process.argv.slice(2));
+  const role = line.role;
   const connectString = connectStringOf(line);
   const sessionTimeoutMs = intFlag(line, 'session-ms', 4_000);
   switch (role) {
@@ -157,7 +149,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`leader-election: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain('leader-election', main);

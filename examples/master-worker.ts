@@ -31,14 +31,15 @@ import {
   allLines,
   connect,
   connectStringOf,
-  deleteTree,
   ensureNode,
   intFlag,
   isKeeperError,
-  parseCommandLine,
+  parseRoleCommandLine,
+  runMain,
   say,
   sleep,
   waitUntil,
+  withDemoChroot,
   type CommandLine,
 } from './example-support.js';
 
@@ -310,22 +311,17 @@ export interface DemoReport {
 async function runDemo(line: CommandLine, settings: Settings): Promise<DemoReport> {
   const taskCount = intFlag(line, 'tasks', 24);
   const echo = line.flags.get('quiet') === undefined;
-  const admin = await connect(settings.connectString, 10_000, 'demo');
-  const root = `/master-worker-demo-${Date.now()}`;
-  await admin.create(root, 'master-worker demo');
-  const childConnect = settings.connectString + root;
   const script = fileURLToPath(import.meta.url);
-  const common = ['--connect', childConnect, '--session-ms', String(settings.sessionTimeoutMs), '--task-ms', String(settings.taskMs)];
-  const children: Child[] = [];
-  const start = (name: string, ...args: string[]) => {
-    const child = new Child(name, script, [...args, ...common], echo);
-    children.push(child);
-    return child;
-  };
-  const lines = () => allLines(children);
-  const count = (word: string) => lines().filter((l) => l.word === word).length;
-  const boundMs = 10 * settings.sessionTimeoutMs + 30_000;
-  try {
+  return withDemoChroot(settings.connectString, 'master-worker', async ({ connectString: childConnect, children }) => {
+    const common = ['--connect', childConnect, '--session-ms', String(settings.sessionTimeoutMs), '--task-ms', String(settings.taskMs)];
+    const start = (name: string, ...args: string[]) => {
+      const child = new Child(name, script, [...args, ...common], echo);
+      children.push(child);
+      return child;
+    };
+    const lines = () => allLines(children);
+    const count = (word: string) => lines().filter((l) => l.word === word).length;
+    const boundMs = 10 * settings.sessionTimeoutMs + 30_000;
     const m1 = start('m1', 'master', '--id', 'm1');
     if (!(await waitUntil(children, () => m1.lines.some((l) => l.word === 'ELECTED'), 20_000))) throw new Error('m1 was not elected');
     const m2 = start('m2', 'master', '--id', 'm2');
@@ -353,11 +349,7 @@ async function runDemo(line: CommandLine, settings: Settings): Promise<DemoRepor
         `missing=${report.missing.length} reassigned=${report.reassigned} takeoverMs=${report.takeoverMs ?? -1}`,
     );
     return report;
-  } finally {
-    await Promise.all(children.map((c) => c.stop()));
-    await deleteTree(admin, root).catch(() => undefined);
-    await admin.close();
-  }
+  });
 }
 
 /** The worker with a START not yet followed by DONE/ABANDONED, if any. */
@@ -406,9 +398,8 @@ async function runAll(line: CommandLine, settings: Settings): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const line = parseCommandLine(process.argv.slice(2));
-  const role = line.words[0] ?? 'demo';
-  if (line.words[1] !== undefined) line.flags.set('connect', line.words[1]);
+  const line = parseRoleCommandLine(process.argv.slice(2));
+  const role = line.role;
   const settings: Settings = {
     connectString: connectStringOf(line),
     sessionTimeoutMs: intFlag(line, 'session-ms', 4_000),
@@ -435,7 +426,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`master-worker: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain('master-worker', main);

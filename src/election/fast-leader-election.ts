@@ -55,8 +55,13 @@ export class FastLeaderElection {
   private currentEpoch = 0n;
   /** The vote decided on, served to LOOKING peers while not LOOKING. */
   private served: Notification | undefined;
+  /** The membership: starts as configured, changes with committed reconfigs. */
+  private voters: ReadonlySet<ServerId>;
+  private peers: ReadonlySet<ServerId>;
 
   constructor(private readonly config: ElectionConfig) {
+    this.voters = config.voters;
+    this.peers = config.peers;
     assert(config.finalizeWaitTicks >= 1 && config.resendTicksMin >= 1 && config.resendTicksMax >= config.resendTicksMin, 'bad election timing');
     this.resendInterval = config.resendTicksMin;
     this.nextResend = config.resendTicksMin;
@@ -70,7 +75,13 @@ export class FastLeaderElection {
     return this.logicalClock;
   }
 
-  private canLead = (id: ServerId): boolean => this.config.voters.has(id);
+  private canLead = (id: ServerId): boolean => this.voters.has(id);
+
+  /** A committed reconfig changed who votes and whom to talk to. */
+  setMembership(voters: ReadonlySet<ServerId>, peers: ReadonlySet<ServerId>): void {
+    this.voters = voters;
+    this.peers = peers;
+  }
 
   private ownProposal(): Proposal {
     return this.canLead(this.config.self) ? { leader: this.config.self, zxid: this.lastZxid, peerEpoch: this.currentEpoch } : NO_PROPOSAL;
@@ -84,7 +95,7 @@ export class FastLeaderElection {
   private broadcast(): Ready['messages'] {
     const n = this.notification();
     const out: Ready['messages'] = [];
-    for (const to of this.config.voters) out.push({ to, notification: n });
+    for (const to of this.voters) out.push({ to, notification: n });
     return out;
   }
 
@@ -129,15 +140,17 @@ export class FastLeaderElection {
 
   /** A notification from `from`. */
   step(from: ServerId, n: Notification): Ready {
-    if (!this.config.peers.has(from) && from !== this.config.self) return { messages: [] };
+    // A decided server tells any LOOKING server the leader, even one not (yet) in its membership:
+    // that is how a server joining by reconfig finds the ensemble.
     if (this.state !== PeerState.LOOKING) return this.answerWhileDecided(from, n);
+    if (!this.peers.has(from) && from !== this.config.self) return { messages: [] };
     const replies: Ready['messages'] = [];
     // A non-voter (an observer), or a LOOKING peer in an older round, learns our current vote.
     const stale = n.state === PeerState.LOOKING && n.electionEpoch < this.logicalClock;
-    if (from !== this.config.self && (!this.config.voters.has(from) || stale)) {
+    if (from !== this.config.self && (!this.voters.has(from) || stale)) {
       replies.push({ to: from, notification: this.notification() });
     }
-    if (!this.config.voters.has(from) || !this.canLeadOrNobody(n.leader)) return { messages: replies };
+    if (!this.voters.has(from) || !this.canLeadOrNobody(n.leader)) return { messages: replies };
     // Like ZooKeeper's poll: the resend timer restarts whenever a notification arrives.
     this.nextResend = this.ticks + this.resendInterval;
     const outcome = n.state === PeerState.LOOKING ? this.onLooking(from, n) : n.state === PeerState.OBSERVING ? { messages: [] } : this.onDecidedPeer(from, n);
@@ -210,9 +223,9 @@ export class FastLeaderElection {
   private hasQuorumFor(votes: ReadonlyMap<ServerId, Recorded>, proposal: Proposal, electionEpoch: bigint): boolean {
     let count = 0;
     for (const [sid, v] of votes) {
-      if (this.config.voters.has(sid) && v.electionEpoch === electionEpoch && sameProposal(v, proposal)) count++;
+      if (this.voters.has(sid) && v.electionEpoch === electionEpoch && sameProposal(v, proposal)) count++;
     }
-    return count * 2 > this.config.voters.size;
+    return count * 2 > this.voters.size;
   }
 
   private decide(): Ready {

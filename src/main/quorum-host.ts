@@ -25,9 +25,16 @@ import { readEpoch, writeEpoch } from '../storage/epoch-files.js';
 import { truncateLog } from '../storage/log-truncate.js';
 import { LogReader } from '../storage/log-reader.js';
 import { LOG_PREFIX, joinPath, logFilesFrom, snapshotFileName, sortDataFiles, versionDir } from '../storage/file-names.js';
+import { formatMembership, observersOf, parseMembershipText, votersOf, type Membership } from '../config/membership.js';
+import { OpCode } from '../proto/op-code.js';
+import { peerAddresses } from './quorum-plan.js';
 
 export interface QuorumHostOptions {
   readonly self: ServerId;
+  /** The membership in effect at start (voters and observers follow from it). */
+  readonly membership: Membership;
+  /** Writes a committed membership where operators look for it (zoo.cfg.dynamic.<version>). */
+  readonly onMembership?: (membership: Membership, text: string) => Promise<void>;
   readonly voters: ReadonlySet<ServerId>;
   readonly observers: ReadonlySet<ServerId>;
   /** Where this server's quorum link listens, and where the others' are. */
@@ -77,6 +84,8 @@ export class QuorumHost {
   private readonly peer: ZabPeer;
   private readonly transport: QuorumTransport;
   private readonly items: Item[] = [];
+  /** This leader's own proposals as the pipeline made them, so they are not decoded back from bytes. */
+  private readonly proposed = new Map<bigint, TxnEntry>();
   private durableZxid = -1n;
   private pumping = false;
   private pumpAgain = false;
@@ -88,11 +97,13 @@ export class QuorumHost {
   private stopped = false;
   private roleValue: Role = 'LOOKING';
   private readOnlyTimer: NodeJS.Timeout | undefined;
+  private membershipValue: Membership;
   private failed: Error | undefined;
   /** When the current serving period began (for leader/follower uptime). */
   electedAtMs = 0;
 
   private constructor(private readonly options: QuorumHostOptions, durable: { acceptedEpoch: bigint; currentEpoch: bigint; entries: Entry[] }) {
+    this.membershipValue = options.membership;
     this.peer = new ZabPeer(
       { self: options.self, voters: options.voters, observers: options.observers, initLimitTicks: options.initLimitTicks, syncLimitTicks: options.syncLimitTicks, historyRetained: options.historyRetained },
       { ...durable, snapshotZxid: options.snapshotZxid ?? 0n },
@@ -118,6 +129,11 @@ export class QuorumHost {
     options.log('INFO', `quorum peer ${options.self}: acceptedEpoch ${acceptedEpoch}, currentEpoch ${currentEpoch}, last logged zxid ${zxidHex(lastZxid)}, ${entries.length} txns held for DIFF`, 'quorum');
     await host.transport.start();
     options.server.attachLog({ append: (entry) => host.propose(entry) });
+    options.server.attachQuorumView({
+      membership: () => host.membershipValue,
+      syncedServers: () => new Set([options.self, ...host.peer.syncedLearners().followers]),
+      reconfigPending: () => host.peer.reconfigPending,
+    });
     host.timer = setInterval(() => {
       host.enqueue(host.peer.tick());
       host.sendTouches();
@@ -139,6 +155,11 @@ export class QuorumHost {
 
   get epoch(): bigint {
     return this.peer.epoch;
+  }
+
+  /** The membership in effect (the last committed reconfig's, or the config's). */
+  get membership(): Membership {
+    return this.membershipValue;
   }
 
   /** The leader's view of its learners (empty elsewhere). */
@@ -178,12 +199,16 @@ export class QuorumHost {
 
   /** The server's pipeline made a txn: propose it (leader only). */
   private propose(entry: TxnEntry): void {
-    const out = this.peer.propose(encodeTxn(entry));
+    const body = entry.body;
+    // A reconfig carries the membership it makes: it commits with both quorums, then takes effect.
+    const membership = body.type === OpCode.reconfig && body.data !== null ? parseMembershipText(body.data.toString('utf8')) : undefined;
+    const out = this.peer.propose(encodeTxn(entry), membership === undefined ? undefined : { voters: votersOf(membership), observers: observersOf(membership) });
     if (out === undefined) {
       // The peer stopped leading; the Ready that says so is on its way and stops the server.
       this.options.log('WARN', `txn ${zxidHex(entry.header.zxid)} not proposed: no longer the established leader`, 'quorum');
       return;
     }
+    this.proposed.set(out.zxid, entry);
     if (out.zxid !== entry.header.zxid) {
       this.options.log('ERROR', `txn numbered ${zxidHex(entry.header.zxid)} but proposed as ${zxidHex(out.zxid)}; restarting election`, 'quorum');
       this.enqueue(out.ready);
@@ -284,7 +309,7 @@ export class QuorumHost {
 
   private appendAll(item: Item): void {
     const append = item.ready.persist.append;
-    for (const entry of append) this.options.txnLog.append(decodeTxn(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)));
+    for (const entry of append) this.options.txnLog.append(this.proposed.get(entry.zxid) ?? decodeEntry(entry));
     if (append.length > 0) item.waitZxid = append[append.length - 1]!.zxid;
   }
 
@@ -330,10 +355,14 @@ export class QuorumHost {
   private complete(item: Item): void {
     const { server } = this.options;
     for (const entry of item.ready.committed) {
-      const txn = decodeTxn(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength));
+      const txn = this.proposed.get(entry.zxid) ?? decodeEntry(entry);
+      this.proposed.delete(entry.zxid);
       const before = server.lastProcessedZxid;
       server.commit(txn);
-      if (server.lastProcessedZxid !== before) this.options.onApplied?.(txn);
+      if (server.lastProcessedZxid !== before) {
+        this.options.onApplied?.(txn);
+        if (txn.body.type === OpCode.reconfig && txn.body.data !== null) this.activate(parseMembershipText(txn.body.data.toString('utf8')));
+      }
     }
     this.switchServing(item.serving);
     const messages = item.ready.messages;
@@ -378,6 +407,8 @@ export class QuorumHost {
     const { server, log } = this.options;
     if (current.kind !== 'none' || server.serving || server.readOnly) server.stopServing(next.kind === 'none' ? 'this server lost its leader' : 'this server changed role');
     this.serving = next;
+    // Proposals of a leadership that ended are decided by the next leader, from their bytes.
+    if (current.kind === 'leader') this.proposed.clear();
     if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
     this.readOnlyTimer = undefined;
     this.electedAtMs = Date.now();
@@ -403,6 +434,16 @@ export class QuorumHost {
     }
   }
 
+  /** A committed reconfig: the new membership takes effect here (the leader's peer already switched). */
+  private activate(membership: Membership): void {
+    this.membershipValue = membership;
+    this.transport.setPeers(peerAddresses(membership, this.options.self));
+    const text = formatMembership(membership);
+    this.options.log('INFO', `reconfig committed, membership version ${membership.version.toString(16)}: ${membership.servers.map((s) => `server.${s.id} (${s.type})`).join(', ')}`, 'quorum');
+    void this.options.onMembership?.(membership, text).catch((e: Error) => this.options.log('WARN', `cannot write the dynamic config file: ${e.message}`, 'quorum'));
+    this.enqueue(this.peer.activateMembership(votersOf(membership), observersOf(membership)));
+  }
+
   /** With readonlymode.enabled: a grace period without a leader, then read-only clients are served. */
   private armReadOnly(): void {
     const after = this.options.readOnlyAfterMs;
@@ -423,6 +464,10 @@ export class QuorumHost {
     this.serving = { kind: 'none' };
     void this.stop();
   }
+}
+
+function decodeEntry(entry: Entry): TxnEntry {
+  return decodeTxn(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength));
 }
 
 function isEmpty(ready: ZabReady): boolean {

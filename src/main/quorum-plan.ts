@@ -6,6 +6,7 @@
  */
 import type { ServerConfig } from '../config/server-config.js';
 import type { QuorumAddress } from '../runtime/quorum-transport.js';
+import { observersOf, votersOf, type Membership } from '../config/membership.js';
 
 /** One peer tick: election rounds and pings run on it; ZooKeeper's finalize wait is 200 ms = 4 ticks. */
 export const PEER_TICK_MS = 50;
@@ -20,19 +21,21 @@ export interface QuorumPlan {
   readonly initLimitTicks: number;
   readonly syncLimitTicks: number;
   readonly historyRetained: number;
+  readonly membership: Membership;
 }
 
-/** The plan for a config that `decideMode` put in quorum mode (myid names a server.N line). */
-export function quorumPlan(config: ServerConfig): QuorumPlan {
-  const self = config.servers.find((s) => s.id === config.myid);
-  if (self === undefined) throw new Error(`myid ${config.myid} names no server.N line`);
-  const voters = new Set(config.servers.filter((s) => s.type === 'participant').map((s) => s.id));
-  const observers = new Set(config.servers.filter((s) => s.type === 'observer').map((s) => s.id));
+/**
+ * The plan for a config that `decideMode` put in quorum mode, with `membership` in effect (the
+ * config's own server lines, or a later one a committed reconfig left in /zookeeper/config).
+ */
+export function quorumPlan(config: ServerConfig, membership: Membership = staticMembership(config)): QuorumPlan {
+  const self = membership.servers.find((s) => s.id === config.myid);
+  if (self === undefined) throw new Error(`myid ${config.myid} names no server.N line in the membership (version ${membership.version.toString(16)})`);
   const peers = new Map<bigint, QuorumAddress>();
-  for (const s of config.servers) if (s.id !== self.id) peers.set(s.id, { host: s.host, port: s.electionPort });
+  for (const s of membership.servers) if (s.id !== self.id) peers.set(s.id, { host: s.host, port: s.electionPort });
   const ticks = (limit: number): number => Math.max(4, Math.ceil((limit * config.tickTimeMs) / PEER_TICK_MS));
   return {
-    self: self.id, voters, observers, peers,
+    self: self.id, voters: votersOf(membership), observers: observersOf(membership), peers, membership,
     listen: { host: self.host, port: self.electionPort },
     peerTickMs: PEER_TICK_MS,
     initLimitTicks: ticks(config.initLimit),
@@ -41,17 +44,14 @@ export function quorumPlan(config: ServerConfig): QuorumPlan {
   };
 }
 
-/**
- * What /zookeeper/config holds in an ensemble (QuorumVerifier.toString): one
- * `server.N=host:quorumPort:electionPort:participant|observer[;clientHost:clientPort]` line per
- * member, then `version=<hex>` (0 for a static config).
- */
-export function membershipText(config: ServerConfig): string {
-  const bracket = (host: string): string => (host.includes(':') ? `[${host}]` : host);
-  const lines = config.servers.map((s) => {
-    const addresses = s.addresses.map((a) => `${bracket(a.host)}:${a.quorumPort}:${a.electionPort}`).join('|');
-    const client = s.clientPort === undefined ? '' : `;${bracket(s.clientAddress ?? '0.0.0.0')}:${s.clientPort}`;
-    return `server.${s.id}=${addresses}:${s.type}${client}`;
-  });
-  return `${lines.join('\n')}\nversion=0`;
+/** The membership zoo.cfg (and its dynamic file) names: version 0. */
+export function staticMembership(config: ServerConfig): Membership {
+  return { servers: config.servers, version: 0n };
+}
+
+/** The election addresses of every member but `self`. */
+export function peerAddresses(membership: Membership, self: bigint): Map<bigint, QuorumAddress> {
+  const peers = new Map<bigint, QuorumAddress>();
+  for (const s of membership.servers) if (s.id !== self) peers.set(s.id, { host: s.host, port: s.electionPort });
+  return peers;
 }

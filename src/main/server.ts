@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { hostname, userInfo, type, arch, release, freemem, totalmem, tmpdir, EOL } from 'node:os';
 import { AdminContext, type AdminHost } from '../admin/admin-context.js';
 import { FourLetterWords } from '../admin/four-letter.js';
@@ -32,7 +34,9 @@ import { purge } from '../storage/purge.js';
 import { ProgressBar } from '../cli/data-tools-progress.js';
 import { createRestorer } from './restore.js';
 import { QuorumHost } from './quorum-host.js';
-import { membershipText, quorumPlan } from './quorum-plan.js';
+import { quorumPlan, staticMembership } from './quorum-plan.js';
+import { formatMembership, parseMembershipText, type Membership } from '../config/membership.js';
+import { CONFIG_NODE } from '../proto/defs.js';
 
 export type { Logger, LogLevel } from '../runtime/logger.js';
 
@@ -86,7 +90,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
 
   const recoveryStartedMs = Date.now();
   // An ensemble member's /zookeeper/config holds the membership (QuorumPeer sets it on the tree).
-  const configNode = options.mode?.mode === 'quorum' ? Buffer.from(membershipText(config), 'utf8') : undefined;
+  const configNode = options.mode?.mode === 'quorum' ? Buffer.from(formatMembership(staticMembership(config)), 'utf8') : undefined;
   const tree = new DataTree(configNode);
   const recovered = await recoverWithProgress(fs, config, tree);
   const recoveryMs = Date.now() - recoveryStartedMs;
@@ -171,7 +175,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
         throw e;
       });
   });
-  const plan = options.mode?.mode === 'quorum' ? quorumPlan(config) : undefined;
+  const plan = options.mode?.mode === 'quorum' ? quorumPlan(config, membershipInEffect(tree, config, log)) : undefined;
   if (plan === undefined) {
     server.attachLog({
       append: (entry) => {
@@ -193,6 +197,8 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
         return { tree: fresh, sessions: again.sessions };
       },
       snapshotNow: () => snapshots.takeNow(),
+      // ZooKeeper keeps the membership of the last reconfig in zoo.cfg.dynamic.<version> beside zoo.cfg.
+      onMembership: (membership, text) => writeFile(join(config.file === undefined ? config.dataDir : dirname(config.file), `zoo.cfg.dynamic.${membership.version.toString(16)}`), `${text}\n`),
       // QuorumPeer: a grace period of max(2 s, tickTime) before deciding it is partitioned.
       ...(config.readOnlyModeEnabled ? { readOnlyAfterMs: Math.max(2000, config.tickTimeMs) } : {}),
       onApplied: () => {
@@ -322,7 +328,7 @@ class QuorumAdminContext extends AdminContext {
     const q = this.quorum;
     const state = q.state;
     const detailed = state === 'looking' ? `looking - ${q.role === 'LOOKING' ? 'election' : 'synchronization'}` : `${q.role.toLowerCase()} - broadcast`;
-    const voters = this.config.servers.filter((s) => s.type === 'participant').length;
+    const voters = q.membership.servers.filter((s) => s.type === 'participant').length;
     const out: Array<[string, string | number]> = [['peer_state', detailed], ['quorum_size', voters]];
     if (state === 'leader') {
       const learners = q.learners();
@@ -337,6 +343,29 @@ class QuorumAdminContext extends AdminContext {
     }
     return out;
   }
+}
+
+/**
+ * The membership an ensemble member starts with: the one a committed reconfig left in
+ * /zookeeper/config (recovered from the snapshot and log) when it is newer than zoo.cfg's,
+ * else zoo.cfg's, which then goes into /zookeeper/config.
+ */
+function membershipInEffect(tree: DataTree, config: ServerConfig, log: Logger): Membership {
+  const fromConfig = staticMembership(config);
+  const data = tree.getNode(CONFIG_NODE)?.data;
+  if (data !== null && data !== undefined && data.length > 0) {
+    try {
+      const recovered = parseMembershipText(data.toString('utf8'));
+      if (recovered.version > 0n) {
+        log('INFO', `membership from the last committed reconfig (version ${recovered.version.toString(16)}): ${recovered.servers.map((s) => `server.${s.id}`).join(', ')}`, 'quorum');
+        return recovered;
+      }
+    } catch (e) {
+      log('WARN', `ignoring unreadable /zookeeper/config: ${(e as Error).message}`, 'quorum');
+    }
+  }
+  tree.setConfigData(Buffer.from(formatMembership(fromConfig), 'utf8'));
+  return fromConfig;
 }
 
 /** The start banner: which mode, and why, loudly when the config mentions other servers. */

@@ -37,6 +37,7 @@ import {
   type RecipeStateChange,
   type SessionSource,
 } from './persistent-node-session.js';
+import { Listeners } from './listeners.js';
 
 /** One cached node: Curator's ChildData. */
 export interface ChildData {
@@ -91,7 +92,7 @@ export class CacheEngine {
   private currentWalk: Walk | null = null;
   private walkCount = 0;
   private watchedClient: ZooKeeperClient | null = null;
-  private readonly listeners = new Set<CacheListener>();
+  private readonly listeners = new Listeners<{ event: CacheListener }>();
   private stopListening: (() => void) | null = null;
   private state: 'LATENT' | 'STARTED' | 'CLOSED' = 'LATENT';
   private initializedValue = false;
@@ -150,8 +151,7 @@ export class CacheEngine {
 
   /** Listens to cache events; returns a function that stops listening. */
   addListener(listener: CacheListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on('event', listener);
   }
 
   /** Stops watching; the copy stays readable but is no longer updated. */
@@ -364,14 +364,6 @@ export class CacheEngine {
 
   private emit(event: CacheEvent): void {
     if (event.type !== 'initialized' && this.options.reportPath !== undefined && !this.options.reportPath(event.path)) return;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    this.listeners.emit('event', event);
   }
 }

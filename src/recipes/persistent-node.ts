@@ -30,6 +30,7 @@ import {
   type RecipeStateChange,
   type SessionSource,
 } from './persistent-node-session.js';
+import { Listeners } from './listeners.js';
 
 /** Curator's ProtectedUtils: `_c_` + a UUID + `-` before the node name. */
 export const PROTECTED_PREFIX = '_c_';
@@ -90,7 +91,7 @@ export class PersistentNode {
   private running: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopListening: (() => void) | null = null;
-  private readonly listeners = new Set<PersistentNodeListener>();
+  private readonly listeners = new Listeners<{ event: PersistentNodeListener }>();
   private readonly initialWaiters: (() => void)[] = [];
   private initialised = false;
   private readonly watcher = (event: WatchedEvent) => this.onNodeEvent(event);
@@ -160,8 +161,7 @@ export class PersistentNode {
 
   /** Listens to node events; returns a function that stops listening. */
   addListener(listener: PersistentNodeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on('event', listener);
   }
 
   /** Stops recreating the node and deletes it (retrying across reconnects, bounded). */
@@ -359,15 +359,7 @@ export class PersistentNode {
   }
 
   private emit(event: PersistentNodeEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    this.listeners.emit('event', event);
   }
 }
 

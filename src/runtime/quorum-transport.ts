@@ -45,8 +45,19 @@ export class QuorumTransport {
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: net.Server | undefined;
   private closed = false;
+  /** The other members' addresses; a committed reconfig changes them. */
+  private peers: ReadonlyMap<ServerId, QuorumAddress>;
 
-  constructor(private readonly options: QuorumTransportOptions) {}
+  constructor(private readonly options: QuorumTransportOptions) {
+    this.peers = options.peers;
+  }
+
+  /** A reconfig committed: dial new members with smaller ids (larger ones dial us). */
+  setPeers(peers: ReadonlyMap<ServerId, QuorumAddress>): void {
+    const before = this.peers;
+    this.peers = peers;
+    for (const id of peers.keys()) if (id < this.options.self && !before.has(id) && !this.links.has(id)) this.dial(id);
+  }
 
   /** Listens, then dials every peer with a smaller id. */
   async start(): Promise<number> {
@@ -56,7 +67,7 @@ export class QuorumTransport {
       server.once('error', reject);
       server.listen(this.options.listen.port, this.options.listen.host, () => resolve());
     });
-    for (const id of this.options.peers.keys()) if (id < this.options.self) this.dial(id);
+    for (const id of this.peers.keys()) if (id < this.options.self) this.dial(id);
     const address = server.address();
     return typeof address === 'object' && address !== null ? address.port : this.options.listen.port;
   }
@@ -91,7 +102,8 @@ export class QuorumTransport {
 
   private dial(peer: ServerId): void {
     if (this.closed) return;
-    const address = this.options.peers.get(peer)!;
+    const address = this.peers.get(peer);
+    if (address === undefined) return;
     const socket = net.connect({ host: address.host, port: address.port });
     socket.setNoDelay(true);
     socket.on('connect', () => {
@@ -115,7 +127,10 @@ export class QuorumTransport {
     this.timers.add(timer);
   }
 
-  /** An incoming link: its first 8 bytes name the peer; only larger ids may dial us. */
+  /**
+   * An incoming link: its first 8 bytes name the peer. Known members with larger ids dial us;
+   * so may a server we do not know yet (one joining by reconfig), whatever its id.
+   */
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     let hello = Buffer.alloc(0);
@@ -124,7 +139,7 @@ export class QuorumTransport {
       if (hello.length < 8) return;
       socket.off('data', onHello);
       const peer = hello.readBigInt64BE(0);
-      if (!this.options.peers.has(peer) || peer <= this.options.self) {
+      if (peer === this.options.self || (peer < this.options.self && this.peers.has(peer))) {
         socket.destroy();
         return;
       }
@@ -153,7 +168,7 @@ export class QuorumTransport {
       if (this.links.get(peer) !== socket) return;
       this.links.delete(peer);
       this.options.onLinkLost(peer);
-      if (peer < this.options.self) this.later(() => this.dial(peer));
+      if (peer < this.options.self && this.peers.has(peer)) this.later(() => this.dial(peer));
     });
     if (rest.length > 0) onData(rest);
   }

@@ -46,7 +46,7 @@ export type Request =
   | { op: typeof OpCode.checkWatches | typeof OpCode.removeWatches; path: string; type: number }
   | { op: typeof OpCode.addWatch; path: string; mode: number }
   | SetWatchesRequest
-  | { op: typeof OpCode.reconfig }
+  | { op: typeof OpCode.reconfig; joining: string | null; leaving: string | null; newMembers: string | null; curConfigId: bigint }
   | { op: typeof OpCode.ping | typeof OpCode.closeSession | typeof OpCode.whoAmI };
 
 /** Requests that become txns (and so take a zxid), as in ZooKeeper, even when they fail. */
@@ -210,9 +210,10 @@ export function decodeRequest(op: number, r: JuteReader): Request {
         persistentRecursiveWatches: s.persistentRecursiveWatches ?? [],
       };
     }
-    case OpCode.reconfig:
-      R.ReconfigRequest.read(r);
-      return { op };
+    case OpCode.reconfig: {
+      const q = R.ReconfigRequest.read(r);
+      return { op, joining: q.joiningServers, leaving: q.leavingServers, newMembers: q.newMembers, curConfigId: q.curConfigId };
+    }
     case OpCode.ping:
     case OpCode.closeSession:
     case OpCode.whoAmI:

@@ -21,6 +21,9 @@ import * as R from '../proto/records.js';
 import type { TxnEntry } from '../proto/txn.js';
 import { makeZxid } from '../proto/zxid.js';
 import type { ForwardedRequest } from '../zab/learner-messages.js';
+import { applyReconfig, formatMembership, isQuorumOf, type Membership } from '../config/membership.js';
+import { ConfigError } from '../config/config-error.js';
+import { CONFIG_NODE } from '../proto/defs.js';
 import { DataTree, type ApplyResult } from '../tree/data-tree.js';
 import { checkPassword, sessionPassword } from '../session/password.js';
 import { SessionTracker } from '../session/session-tracker.js';
@@ -79,6 +82,16 @@ export interface Clock {
 
 /** How this server takes part: alone, or as an ensemble member (ZooKeeper's ServerState). */
 export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer';
+
+/** What a leader needs to prep a reconfig (implemented by the quorum host). */
+export interface QuorumView {
+  /** The membership in effect (the last committed reconfig, or the config files'). */
+  membership(): Membership;
+  /** Voters in sync with this leader, the leader included. */
+  syncedServers(): ReadonlySet<bigint>;
+  /** A reconfig proposed and not yet committed. */
+  reconfigPending(): boolean;
+}
 
 /** A learner's way to its leader (implemented by the quorum host). */
 export interface LeaderLink {
@@ -145,6 +158,7 @@ export class ZkServer {
   /** False while an ensemble member has no established leader: clients are turned away. */
   private servingValue = true;
   private leaderLink: LeaderLink | undefined;
+  private quorumView: QuorumView | undefined;
   /** A learner's forwarded writes, by session and cxid, until the leader's commit comes back. */
   private readonly awaitingCommit = new Map<string, { connection: Connected; pending: Pending; request: Request | null }>();
   /** A learner's new sessions, until their createSession commits. */
@@ -272,6 +286,11 @@ export class ZkServer {
     this.servingValue = true;
   }
 
+  /** The ensemble's view for reconfig (an ensemble member only). */
+  attachQuorumView(view: QuorumView): void {
+    this.quorumView = view;
+  }
+
   /** A learner's sessions touched since the last call (sent to the leader with each tick). */
   takeTouched(): bigint[] {
     const out = [...this.touched];
@@ -306,9 +325,12 @@ export class ZkServer {
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
     }
+    const context = { sessionId: request.sessionId, cxid: request.cxid, authIds: [...request.authIds], sessionValid: this.sessions.isActive(request.sessionId) };
     const entry = decoded === null
       ? { header: { clientId: request.sessionId, cxid: request.cxid, zxid, time, type: OpCode.error }, body: { type: OpCode.error, err: ErrorCode.MARSHALLINGERROR } } as TxnEntry
-      : this.prep.prepare(decoded, { sessionId: request.sessionId, cxid: request.cxid, authIds: [...request.authIds], sessionValid: this.sessions.isActive(request.sessionId) }, zxid, time);
+      : decoded.op === OpCode.reconfig
+        ? this.prepareReconfig(decoded, context, zxid, time)
+        : this.prep.prepare(decoded, context, zxid, time);
     this.submit(entry, { kind: 'remote' });
   }
 
@@ -617,10 +639,11 @@ export class ZkServer {
       entry = this.prep.prepareCloseSession(connection.sessionId, pending.xid, zxid, time);
       this.sessions.setClosing(connection.sessionId);
     } else {
-      entry = this.prep.prepare(request, {
+      const context = {
         sessionId: connection.sessionId, cxid: pending.xid, authIds: connection.authIds,
         sessionValid: this.sessions.isActive(connection.sessionId),
-      }, zxid, time);
+      };
+      entry = request.op === OpCode.reconfig && this.roleValue === 'leader' ? this.prepareReconfig(request, context, zxid, time) : this.prep.prepare(request, context, zxid, time);
     }
     this.submit(entry, { kind: 'request', connection, pending, request });
   }
@@ -634,6 +657,40 @@ export class ZkServer {
       return;
     }
     this.respondNow(connection, { xid, op, receivedMs: now, reply: replyFrame(xid, this.tree.lastProcessedZxid, ErrorCode.NOTREADONLY) });
+  }
+
+  /**
+   * A reconfig on the leader (PrepRequestProcessor): the new membership as /zookeeper/config's
+   * new data, versioned with this txn's zxid. Refused when reconfig is off, the caller may not
+   * write /zookeeper/config (super only, by its ACL), another reconfig is in flight, the
+   * expected config version is not the current one, or the new voters have no quorum in sync
+   * with this leader.
+   */
+  private prepareReconfig(
+    request: Extract<Request, { op: typeof OpCode.reconfig }>, context: { sessionId: bigint; cxid: number; authIds: Id[]; sessionValid: boolean },
+    zxid: bigint, time: bigint,
+  ): TxnEntry {
+    const header = { clientId: context.sessionId, cxid: context.cxid, zxid, time, type: OpCode.reconfig };
+    const refuse = (err: number): TxnEntry => ({ header: { ...header, type: OpCode.error }, body: { type: OpCode.error, err } });
+    const view = this.quorumView;
+    if (!this.options.reconfigEnabled || view === undefined) return refuse(ErrorCode.RECONFIGDISABLED);
+    if (!context.sessionValid) return refuse(ErrorCode.SESSIONEXPIRED);
+    const node = this.tree.getNode(CONFIG_NODE);
+    if (!this.options.skipAcl && node !== undefined && !isAllowed(node.acl.acl, Perms.WRITE, context.authIds)) return refuse(ErrorCode.NOAUTH);
+    if (view.reconfigPending()) return refuse(ErrorCode.RECONFIGINPROGRESS);
+    const current = view.membership();
+    if (request.curConfigId !== -1n && request.curConfigId !== current.version) return refuse(ErrorCode.BADVERSION);
+    let servers;
+    try {
+      servers = applyReconfig(current, { joining: request.joining, leaving: request.leaving, newMembers: request.newMembers });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return refuse(ErrorCode.BADARGUMENTS);
+    }
+    if (!servers.some((s) => s.type === 'participant')) return refuse(ErrorCode.BADARGUMENTS);
+    if (!isQuorumOf(servers, view.syncedServers())) return refuse(ErrorCode.NEWCONFIGNOQUORUM);
+    const data = Buffer.from(formatMembership({ servers, version: zxid }), 'utf8');
+    return { header, body: { type: OpCode.reconfig, path: CONFIG_NODE, data, version: -1 } };
   }
 
   /** Learner: the leader preps the write; the reply waits for its commit to come back here. */
@@ -767,7 +824,11 @@ export class ZkServer {
 
   private completeWrite(connection: Connected, pending: Pending, request: Request | null, result: ApplyResult): void {
     const zxid = this.tree.lastProcessedZxid;
-    pending.reply = replyFrame(pending.xid, zxid, result.type === OpCode.multi ? 0 : result.err, writeReplyBody(request, result));
+    // A reconfig answers with the new config and its stat (a GetDataResponse).
+    const reconfigured = request?.op === OpCode.reconfig && result.err === 0 && result.stat !== undefined
+      ? body(R.GetDataResponse, { data: this.tree.getNode(CONFIG_NODE)?.data ?? null, stat: result.stat })
+      : undefined;
+    pending.reply = replyFrame(pending.xid, zxid, result.type === OpCode.multi ? 0 : result.err, reconfigured ?? writeReplyBody(request, result));
     if (pending.op === OpCode.closeSession) pending.closeAfter = true;
     if (!connection.closed) this.drain(connection);
   }

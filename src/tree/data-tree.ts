@@ -439,6 +439,17 @@ export class DataTree {
     this.setQuotaData(stats, track);
   }
 
+  /**
+   * /zookeeper/config's data set outside any txn (QuorumPeer puts the membership there at
+   * start); the digest leaves /zookeeper/* out, so it needs no digest update.
+   */
+  setConfigData(data: Buffer): void {
+    const node = this.nodes.get(CONFIG_NODE)!;
+    this.preserve(CONFIG_NODE, node);
+    this.dataSize += data.length - node.dataLength;
+    node.data = data;
+  }
+
   /** Stats nodes live under /zookeeper/quota, which the digest leaves out: no digest update. */
   private setQuotaData(node: Znode, track: StatsTrack): void {
     const data = Buffer.from(track.toString(), 'utf8');

@@ -81,6 +81,12 @@ interface LearnerView {
   lastHeard: number;
 }
 
+function isQuorumIn(members: Iterable<ServerId>, voters: ReadonlySet<ServerId>): boolean {
+  let count = 0;
+  for (const id of members) if (voters.has(id)) count++;
+  return count * 2 > voters.size;
+}
+
 function emptyReady(): ZabReady {
   return { persist: { append: [] }, messages: [], committed: [], close: [] };
 }
@@ -93,6 +99,12 @@ export class ZabPeer {
   private currentEpoch: bigint;
   private ticks = 0;
   private ready = emptyReady();
+
+  /** Membership: starts as configured, changes when a reconfig commits. */
+  private voters: Set<ServerId>;
+  private observers: Set<ServerId>;
+  /** Reconfig proposals in flight: they commit only with a quorum of the old AND the new voters. */
+  private readonly pendingConfigs = new Map<bigint, { voters: ReadonlySet<ServerId>; observers: ReadonlySet<ServerId> }>();
 
   // Leader state.
   private learners = new Map<ServerId, LearnerView>();
@@ -115,8 +127,10 @@ export class ZabPeer {
     this.acceptedEpoch = durable.acceptedEpoch;
     this.currentEpoch = durable.currentEpoch;
     this.history = new History(durable.entries, durable.snapshotZxid ?? 0n);
+    this.voters = new Set(config.voters);
+    this.observers = new Set(config.observers);
     const peers = new Set([...config.voters, ...config.observers]);
-    this.election = new FastLeaderElection({ self: config.self, voters: config.voters, peers, finalizeWaitTicks: 4, resendTicksMin: 4, resendTicksMax: 200 });
+    this.election = new FastLeaderElection({ self: config.self, voters: this.voters, peers, finalizeWaitTicks: 4, resendTicksMin: 4, resendTicksMax: 200 });
   }
 
   get currentRole(): Role {
@@ -171,8 +185,37 @@ export class ZabPeer {
 
   private isQuorum(members: Iterable<ServerId>): boolean {
     let count = 0;
-    for (const id of members) if (this.config.voters.has(id)) count++;
-    return count * 2 > this.config.voters.size;
+    return isQuorumIn(members, this.voters);
+  }
+
+  /** The voting members now (a committed reconfig changes them). */
+  get votingMembers(): ReadonlySet<ServerId> {
+    return this.voters;
+  }
+
+  /** A reconfig proposed and not yet committed: another one must wait (RECONFIGINPROGRESS). */
+  get reconfigPending(): boolean {
+    return this.pendingConfigs.size > 0;
+  }
+
+  /**
+   * A committed reconfig takes effect: who votes, who observes. A learner whose kind changed
+   * (removed, or voter <-> observer) leaves its leader; a removed server stays LOOKING.
+   */
+  activateMembership(voters: ReadonlySet<ServerId>, observers: ReadonlySet<ServerId>): ZabReady {
+    this.applyMembership(voters, observers);
+    return this.take();
+  }
+
+  private applyMembership(voters: ReadonlySet<ServerId>, observers: ReadonlySet<ServerId>): void {
+    const self = this.config.self;
+    const wasVoter = this.voters.has(self);
+    const wasObserver = this.observers.has(self);
+    this.voters = new Set(voters);
+    this.observers = new Set(observers);
+    this.election.setMembership(this.voters, new Set([...voters, ...observers]));
+    const kindChanged = wasVoter !== this.voters.has(self) || wasObserver !== this.observers.has(self);
+    if (this.role === 'LEADING' ? !this.voters.has(self) : this.role !== 'LOOKING' && kindChanged) this.goLooking();
   }
 
   // ---- election ----
@@ -191,6 +234,7 @@ export class ZabPeer {
     this.earlyFollowers.clear();
     this.learners = new Map();
     this.acks.clear();
+    this.pendingConfigs.clear();
     this.newEpoch = undefined;
     this.established = false;
     this.leader = undefined;
@@ -198,6 +242,8 @@ export class ZabPeer {
   }
 
   private onDecided(vote: Notification, state: number): void {
+    // A server a reconfig removed takes no part until a config names it again.
+    if (!this.voters.has(this.config.self) && !this.observers.has(this.config.self)) return;
     if (state === PeerState.LEADING) {
       this.role = 'LEADING';
       this.leaderSince = this.ticks;
@@ -257,8 +303,12 @@ export class ZabPeer {
     return this.take();
   }
 
-  /** A new txn; only an established leader accepts one. Returns its zxid. */
-  propose(data: Uint8Array): { zxid: bigint; ready: ZabReady } | undefined {
+  /**
+   * A new txn; only an established leader accepts one. Returns its zxid. A reconfig carries the
+   * membership it makes: it commits once a quorum of both the current and the new voters has it,
+   * and then that membership takes effect.
+   */
+  propose(data: Uint8Array, membership?: { voters: ReadonlySet<ServerId>; observers: ReadonlySet<ServerId> }): { zxid: bigint; ready: ZabReady } | undefined {
     if (!this.isEstablishedLeader) return undefined;
     assert(this.newEpoch !== undefined);
     const zxid = makeZxid(this.newEpoch, ++this.counter);
@@ -266,6 +316,7 @@ export class ZabPeer {
     this.history.append(entry);
     this.ready.persist.append.push(entry);
     this.acks.set(zxid, new Set([this.config.self]));
+    if (membership !== undefined) this.pendingConfigs.set(zxid, membership);
     for (const [sid, l] of this.learners) if (sid !== this.config.self && l.synced && !l.observer) this.send(sid, { type: 'PROPOSAL', entry });
     this.tryCommit();
     // A full counter forces a new epoch, as in ZooKeeper.
@@ -393,7 +444,9 @@ export class ZabPeer {
   private tryCommit(): void {
     const pending = [...this.acks.keys()].sort((a, b) => (a < b ? -1 : 1));
     for (const zxid of pending) {
-      if (!this.isQuorum(this.acks.get(zxid)!)) return;
+      const acked = this.acks.get(zxid)!;
+      const config = this.pendingConfigs.get(zxid);
+      if (!this.isQuorum(acked) || (config !== undefined && !isQuorumIn(acked, config.voters))) return;
       this.acks.delete(zxid);
       const entries = this.history.commit(zxid);
       this.ready.committed.push(...entries);
@@ -401,6 +454,11 @@ export class ZabPeer {
         if (sid === this.config.self || !l.synced) continue;
         if (l.observer) for (const entry of entries) this.send(sid, { type: 'INFORM', entry });
         else this.send(sid, { type: 'COMMIT', zxid });
+      }
+      if (config !== undefined) {
+        this.pendingConfigs.delete(zxid);
+        this.applyMembership(config.voters, config.observers);
+        if (this.role !== 'LEADING') return;
       }
     }
   }

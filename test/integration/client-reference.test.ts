@@ -2,11 +2,11 @@
 // persistent watches, multi results (success and failure), auth and ACLs, reconnect through a
 // cut connection keeping the session and its watches, and session expiry surfacing as 'expired'.
 // With CLIENT_TEST_TARGET=tszk the same tests run against a tszk server instead.
-import { after, before, describe, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
-import { referenceZooKeeperAvailable, startReferenceZooKeeper } from '../support/zk-reference.js';
+import { startProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { describeOnTargets, TICK_MS, type TargetName } from '../support/server-targets.js';
 import type { ZooKeeperClient } from '../../src/client/zookeeper-client.js';
 import { createClient } from '../../src/main/client.js';
 import type { ClientOptions, WatchedEvent } from '../../src/client/types.js';
@@ -16,82 +16,8 @@ import { Ids } from '../../src/proto/data.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import * as R from '../../src/proto/records.js';
 
-const TARGET = process.env.CLIENT_TEST_TARGET === 'tszk' ? 'tszk' : 'zookeeper';
-const skip =
-  TARGET === 'tszk' || referenceZooKeeperAvailable() ? false : 'reference ZooKeeper 3.8 jars not installed (scripts/install-compat-deps.sh)';
-const TICK_MS = 500;
+const TARGET: TargetName = process.env.CLIENT_TEST_TARGET === 'tszk' ? 'tszk' : 'zookeeper';
 const WAIT_MS_MAX = 10_000;
-
-/** The server under test: real ZooKeeper 3.8 by default. */
-interface TargetServer {
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-async function startTarget(): Promise<TargetServer> {
-  if (TARGET === 'zookeeper') return startReferenceZooKeeper({ extendedTypes: true, tickTime: TICK_MS });
-  const specifier = '../support/tszk-server.js';
-  const module = (await import(specifier)) as { startTszk(options: { config: Record<string, string> }): Promise<TargetServer> };
-  return module.startTszk({ config: { tickTime: String(TICK_MS), extendedTypesEnabled: 'true' } });
-}
-
-/** A loopback TCP proxy the test can cut or make refuse connections. */
-interface Proxy {
-  readonly port: number;
-  cut(): void;
-  refuse(refusing: boolean): void;
-  close(): Promise<void>;
-}
-
-function startProxy(targetPort: number): Promise<Proxy> {
-  const pairs = new Set<[Socket, Socket]>();
-  let refusing = false;
-  const server: Server = createServer((downstream) => {
-    if (refusing) {
-      downstream.destroy();
-      return;
-    }
-    const upstream = netConnect({ host: '127.0.0.1', port: targetPort });
-    const pair: [Socket, Socket] = [downstream, upstream];
-    pairs.add(pair);
-    const end = () => {
-      downstream.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    downstream.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    downstream.pipe(upstream);
-    upstream.pipe(downstream);
-  });
-  return new Promise((resolve, reject) => {
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      resolve({
-        port,
-        cut: () => {
-          for (const [a, b] of [...pairs]) {
-            a.destroy();
-            b.destroy();
-          }
-        },
-        refuse: (value) => {
-          refusing = value;
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const [a, b] of [...pairs]) {
-              a.destroy();
-              b.destroy();
-            }
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
 
 /** Resolves once `predicate` holds, polling; fails after WAIT_MS_MAX. */
 async function waitFor(what: string, predicate: () => boolean): Promise<void> {
@@ -108,10 +34,9 @@ function isCode(code: number) {
   return (err: unknown) => err instanceof KeeperError && err.code === code;
 }
 
-describe(`client against ${TARGET === 'tszk' ? 'tszk' : 'real ZooKeeper 3.8'}`, { skip }, () => {
-  let zk: TargetServer;
+describeOnTargets('client', (zk) => {
   const clients: ZooKeeperClient[] = [];
-  const proxies: Proxy[] = [];
+  const proxies: FaultProxy[] = [];
 
   async function open(options: ClientOptions = {}, suffix = '', port?: number): Promise<ZooKeeperClient> {
     const client = createClient(`127.0.0.1:${port ?? zk.port}${suffix}`, { sessionTimeoutMs: 10_000, ...options });
@@ -120,14 +45,9 @@ describe(`client against ${TARGET === 'tszk' ? 'tszk' : 'real ZooKeeper 3.8'}`, 
     return client;
   }
 
-  before(async () => {
-    zk = await startTarget();
-  });
-
   after(async () => {
     for (const client of clients) await client.close().catch(() => {});
     for (const proxy of proxies) await proxy.close();
-    await zk?.stop();
   });
 
   test('connect, session identity and close', async () => {
@@ -472,4 +392,4 @@ describe(`client against ${TARGET === 'tszk' ? 'tszk' : 'real ZooKeeper 3.8'}`, 
     assert.equal(client.state, 'CONNECTED');
     assert.notEqual(await client.exists('/'), null);
   });
-});
+}, { names: [TARGET], extendedTypes: true });

@@ -15,7 +15,8 @@ import { ErrorCode, KeeperError } from '../../src/proto/error-code.js';
 import type { Stat } from '../../src/proto/data.js';
 import { Ensemble, destroyAllEnsembles } from '../support/ensemble.js';
 import { RawSession } from '../support/raw-session.js';
-import { fourLetterWord } from '../support/zk-reference.js';
+import { fourLetterWord, SUPER_DIGEST_TEST } from '../support/zk-reference.js';
+import { existsSync } from 'node:fs';
 import { OpCode } from '../../src/proto/op-code.js';
 import * as R from '../../src/proto/records.js';
 import { Ids } from '../../src/proto/data.js';
@@ -404,6 +405,89 @@ test('read-only mode: a member cut off from its quorum serves read-only clients 
     const rw = await connect(ensemble.connectString([alone]));
     await rw.create('/ro/after', null);
     await rw.close();
+  } finally {
+    await ensemble.destroy();
+  }
+});
+
+/** Sends a reconfig (op 16) and answers with the error code and, on success, the new config text. */
+async function reconfig(client: ZooKeeperClient, change: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<{ err: number; config?: string; stat?: Stat }> {
+  const reply = await client.request(
+    OpCode.reconfig,
+    (w) => R.ReconfigRequest.write(w, { joiningServers: change.joining ?? null, leavingServers: change.leaving ?? null, newMembers: change.newMembers ?? null, curConfigId: change.fromConfig ?? -1n }),
+    (r) => R.GetDataResponse.read(r),
+  );
+  if (reply.header.err !== 0) return { err: reply.header.err };
+  return { err: 0, config: Buffer.from(reply.body!.data ?? Buffer.alloc(0)).toString(), stat: reply.body!.stat };
+}
+
+test('dynamic reconfiguration: a server joins, another leaves, the leader removes itself; refusals as ZooKeeper\'s', { timeout: 180_000 }, async () => {
+  const ensemble = await Ensemble.create({ voters: 3, joiners: 1, extra: ['reconfigEnabled=true', `DigestAuthenticationProvider.superDigest=${SUPER_DIGEST_TEST}`] });
+  try {
+    ensemble.startAll();
+    const leader = await ensemble.waitForQuorum([1, 2, 3]);
+    const admin = await connect(ensemble.connectString([1, 2, 3]));
+    await admin.addAuth('digest', 'super:test');
+    const plain = await connect(ensemble.connectString([1, 2, 3]));
+
+    // Refusals: not super, a stale config version, a new config without a synced quorum.
+    assert.equal((await reconfig(plain, { leaving: '3' })).err, ErrorCode.NOAUTH);
+    assert.equal((await reconfig(admin, { leaving: '3', fromConfig: 0x5n })).err, ErrorCode.BADVERSION);
+    const others = [1, 2, 3].filter((id) => id !== leader);
+    const ghost = 'server.7=127.0.0.1:1:2:participant;127.0.0.1:3,server.8=127.0.0.1:4:5:participant;127.0.0.1:6';
+    assert.equal((await reconfig(admin, { leaving: others.join(','), joining: ghost })).err, ErrorCode.NEWCONFIGNOQUORUM);
+    assert.equal((await reconfig(admin, { joining: 'server.9=nonsense' })).err, ErrorCode.BADARGUMENTS);
+
+    // Server 4 starts with a config naming all four, syncs as a non-voting learner, then joins.
+    ensemble.start(4);
+    await until('server 4 to sync with the leader', async () => (await ensemble.mode(4)) === 'follower', 20_000);
+    const joined = await reconfig(admin, { joining: ensemble.serverLine(4) });
+    assert.equal(joined.err, 0);
+    assert.match(joined.config!, new RegExp(`^${ensemble.serverLine(4).replace(/[.;]/g, (c) => `\\${c}`)}$`, 'm'));
+    const version = /^version=([0-9a-f]+)$/m.exec(joined.config!)?.[1];
+    assert.ok(version !== undefined && BigInt(`0x${version}`) === joined.stat!.mzxid, 'the config version is the reconfig\'s zxid');
+    for (const id of [1, 2, 3, 4]) {
+      const c = await connect(ensemble.connectString([id]));
+      await c.sync('/');
+      assert.equal((await c.getConfig()).data?.toString(), joined.config, `server ${id}'s /zookeeper/config`);
+      await c.close();
+    }
+    assert.match(await fourLetterWord('127.0.0.1', ensemble.member(leader).clientPort, 'mntr'), /^zk_quorum_size\t4$/m);
+    assert.ok(existsSync(join(ensemble.member(leader).dataDir, `zoo.cfg.dynamic.${version}`)), 'the dynamic config file is written');
+
+    // With four voters, the original two followers can go: the leader and server 4 are not a
+    // quorum of four, so first remove one of them by reconfig (a quorum of the new config is synced).
+    const leaving = others[0]!;
+    const left = await reconfig(admin, { leaving: String(leaving), fromConfig: BigInt(`0x${version}`) });
+    assert.equal(left.err, 0);
+    assert.doesNotMatch(left.config!, new RegExp(`^server\\.${leaving}=`, 'm'));
+    await until('the removed server to stop serving', async () => (await ensemble.mode(leaving)) === undefined, 20_000);
+    await ensemble.stop(leaving);
+    const remaining = [1, 2, 3, 4].filter((id) => id !== leaving);
+    await ensemble.waitForQuorum(remaining);
+    const writer = await connect(ensemble.connectString(remaining));
+    await writer.create('/after-reconfig', null);
+
+    // A member restarted after the reconfigs uses the committed membership, not its zoo.cfg.
+    await ensemble.stop(4, 'SIGTERM');
+    ensemble.start(4);
+    await ensemble.waitForQuorum(remaining, 30_000);
+    assert.match(ensemble.member(4).output, /membership from the last committed reconfig/);
+
+    // The leader removes itself: the others elect a new leader under the new membership.
+    const selfRemoval = await reconfig(admin, { leaving: String(leader) });
+    assert.equal(selfRemoval.err, 0);
+    const rest = remaining.filter((id) => id !== leader);
+    const next = await ensemble.waitForQuorum(rest, 30_000);
+    assert.notEqual(next, leader);
+    await writer.create('/after-leader-left', null);
+    for (const id of rest) {
+      const c = await connect(ensemble.connectString([id]));
+      await c.sync('/');
+      assert.ok((await c.exists('/after-leader-left')) !== null);
+      assert.ok((await c.exists('/after-reconfig')) !== null);
+      await c.close();
+    }
   } finally {
     await ensemble.destroy();
   }

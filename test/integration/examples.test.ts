@@ -9,16 +9,16 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../../src/main/client.js';
-import { startTszk, type TszkServer } from '../support/tszk-server.js';
+import { startTarget, type Target } from '../support/recipes-harness.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 const SESSION_MS = 2_000;
 const SLACK_MS = 2_000;
 const DEMO_TIMEOUT_MS = 90_000;
-let server: TszkServer;
+let server: Target;
 
 before(async () => {
-  server = await startTszk({ config: { tickTime: '500' } });
+  server = await startTarget('tszk');
 });
 after(async () => {
   await server?.stop();

@@ -3,7 +3,7 @@
 // written by Curator read back), five registrants seen by queries, a service cache and a
 // provider; unregistering and a closed session remove instances; an expired registrant comes
 // back under its new session with its latest data; connection cuts leave registrations alone.
-import { after, before, describe, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   JsonInstanceSerializer,
@@ -12,7 +12,7 @@ import {
   serviceInstance,
   type ServiceInstance,
 } from '../../src/recipes/service-discovery.js';
-import { Fixture, expireSession, startTarget, targetKinds, waitFor, type Target } from '../support/recipes-harness.js';
+import { ClientPool, describeOnTargets, expireSession, waitFor } from '../support/recipes-harness.js';
 
 type Payload = { readonly zone: string };
 
@@ -49,122 +49,112 @@ test('instances serialize with Curator field names and order, and Curator JSON r
   assert.throws(() => new UriSpec('{open'), /Final variable not closed/);
 });
 
-for (const kind of targetKinds()) {
-  describe(`service discovery against ${kind.name}`, { skip: kind.skip }, () => {
-    let target: Target;
-    let fixture: Fixture;
-    before(async () => {
-      target = await startTarget(kind.name);
-      fixture = new Fixture(target);
-    });
-    after(async () => {
-      await fixture?.closeAll();
-      await target?.stop();
-    });
+describeOnTargets('service discovery', (target) => {
+  const fixture = new ClientPool(target);
+  after(() => fixture.closeAll());
 
-    test("five registrants are found by queries, a service cache and a provider; Curator's layout on the server", async () => {
-      const observer = await fixture.client();
-      const registrants = await Promise.all([0, 1, 2, 3, 4].map(() => fixture.session()));
-      const discoveries = registrants.map((r) => new ServiceDiscovery<Payload>(r.session, { basePath: '/services' }));
-      const instances = discoveries.map((_, i) =>
-        serviceInstance<Payload>({ name: 'api', id: `api-${i}`, address: '127.0.0.1', port: 9000 + i, payload: { zone: `z${i % 2}` } }),
-      );
-      await Promise.all(discoveries.map((d) => d.start()));
-      await Promise.all(discoveries.map((d, i) => d.registerService(instances[i]!)));
+  test("five registrants are found by queries, a service cache and a provider; Curator's layout on the server", async () => {
+    const observer = await fixture.observer();
+    const registrants = await Promise.all([0, 1, 2, 3, 4].map(() => fixture.session()));
+    const discoveries = registrants.map((r) => new ServiceDiscovery<Payload>(r.session, { basePath: '/services' }));
+    const instances = discoveries.map((_, i) =>
+      serviceInstance<Payload>({ name: 'api', id: `api-${i}`, address: '127.0.0.1', port: 9000 + i, payload: { zone: `z${i % 2}` } }),
+    );
+    await Promise.all(discoveries.map((d) => d.start()));
+    await Promise.all(discoveries.map((d, i) => d.registerService(instances[i]!)));
 
-      // Layout and data as curator-x-discovery writes them.
-      assert.deepEqual((await observer.getChildren('/services/api')).sort(), ['api-0', 'api-1', 'api-2', 'api-3', 'api-4']);
-      const { data, stat } = await observer.getData('/services/api/api-3');
-      assert.equal(stat.ephemeralOwner, registrants[3]!.session.client.sessionId, 'DYNAMIC instances are ephemeral nodes of their registrant');
-      const raw = JSON.parse(data!.toString());
-      assert.deepEqual(raw.payload, { zone: 'z1' });
-      assert.equal(raw.port, 9003);
+    // Layout and data as curator-x-discovery writes them.
+    assert.deepEqual((await observer.getChildren('/services/api')).sort(), ['api-0', 'api-1', 'api-2', 'api-3', 'api-4']);
+    const { data, stat } = await observer.getData('/services/api/api-3');
+    assert.equal(stat.ephemeralOwner, registrants[3]!.session.client.sessionId, 'DYNAMIC instances are ephemeral nodes of their registrant');
+    const raw = JSON.parse(data!.toString());
+    assert.deepEqual(raw.payload, { zone: 'z1' });
+    assert.equal(raw.port, 9003);
 
-      const reader = await fixture.session();
-      const discovery = new ServiceDiscovery<Payload>(reader.session, { basePath: '/services' });
-      await discovery.start();
-      assert.deepEqual(await discovery.queryForNames(), ['api']);
-      assert.deepEqual((await discovery.queryForInstances('api')).map((i) => i.port), [9000, 9001, 9002, 9003, 9004]);
-      assert.equal((await discovery.queryForInstance('api', 'api-2'))?.payload?.zone, 'z0');
-      assert.equal(await discovery.queryForInstance('api', 'nope'), null);
+    const reader = await fixture.session();
+    const discovery = new ServiceDiscovery<Payload>(reader.session, { basePath: '/services' });
+    await discovery.start();
+    assert.deepEqual(await discovery.queryForNames(), ['api']);
+    assert.deepEqual((await discovery.queryForInstances('api')).map((i) => i.port), [9000, 9001, 9002, 9003, 9004]);
+    assert.equal((await discovery.queryForInstance('api', 'api-2'))?.payload?.zone, 'z0');
+    assert.equal(await discovery.queryForInstance('api', 'nope'), null);
 
-      const cache = discovery.serviceCache('api');
-      await cache.start();
-      assert.equal(cache.getInstances().length, 5);
-      const provider = discovery.serviceProvider('api');
-      await provider.start();
-      const picked = new Set<string>();
-      for (let i = 0; i < 10; i++) picked.add(provider.getInstance()!.id);
-      assert.equal(picked.size, 5, 'round robin visits every instance');
-      provider.noteError(instances[0]!);
-      provider.noteError(instances[0]!);
-      assert.equal(provider.getAllInstances().some((i) => i.id === 'api-0'), false, 'two errors mark an instance down');
+    const cache = discovery.serviceCache('api');
+    await cache.start();
+    assert.equal(cache.getInstances().length, 5);
+    const provider = discovery.serviceProvider('api');
+    await provider.start();
+    const picked = new Set<string>();
+    for (let i = 0; i < 10; i++) picked.add(provider.getInstance()!.id);
+    assert.equal(picked.size, 5, 'round robin visits every instance');
+    provider.noteError(instances[0]!);
+    provider.noteError(instances[0]!);
+    assert.equal(provider.getAllInstances().some((i) => i.id === 'api-0'), false, 'two errors mark an instance down');
 
-      // Update, unregister, and a registrant that goes away.
-      await discoveries[1]!.updateService({ ...instances[1]!, port: 9101 });
-      await waitFor('update seen by the cache', () => cache.getInstances().some((i) => i.port === 9101));
-      await discoveries[2]!.unregisterService(instances[2]!);
-      await registrants[4]!.close();
-      await waitFor('three left', () => cache.getInstances().length === 3);
-      assert.deepEqual(cache.getInstances().map((i) => i.id), ['api-0', 'api-1', 'api-3']);
-      assert.deepEqual((await observer.getChildren('/services/api')).sort(), ['api-0', 'api-1', 'api-3']);
-      await discovery.close();
-      for (const d of discoveries) await d.close();
-      assert.deepEqual(await observer.getChildren('/services/api'), [], 'close unregisters');
-    });
-
-    test('an expired registrant comes back under its new session with its latest data; cuts change nothing', async () => {
-      const observer = await fixture.client();
-      const { session, proxy } = await fixture.session();
-      const discovery = new ServiceDiscovery<Payload>(session, { basePath: '/svc-expiry' });
-      const instance = serviceInstance<Payload>({ name: 'worker', id: 'w1', port: 1, payload: { zone: 'a' } });
-      await discovery.start();
-      await discovery.registerService(instance);
-      const watcherSession = await fixture.session();
-      const watching = new ServiceDiscovery<Payload>(watcherSession.session, { basePath: '/svc-expiry' });
-      await watching.start();
-      const cache = watching.serviceCache('worker');
-      const seen: string[] = [];
-      cache.addListener((e) => e.type !== 'initialized' && seen.push(e.type));
-      await cache.start();
-      assert.deepEqual(seen, ['created'], 'the initial load');
-      seen.length = 0;
-      const firstOwner = (await observer.exists('/svc-expiry/worker/w1'))!.ephemeralOwner;
-
-      for (let i = 0; i < 3; i++) proxy.cut();
-      await waitFor('reconnected', () => session.isConnected);
-      assert.equal((await observer.exists('/svc-expiry/worker/w1'))?.ephemeralOwner, firstOwner, 'cuts keep the registration');
-
-      await expireSession(target.port, session.client, proxy, async () => {
-        await waitFor('instance gone with the session', () => cache.getInstances().length === 0);
-        await discovery.updateService({ ...instance, port: 2, payload: { zone: 'b' } });
-      });
-      await waitFor('re-registered', () => cache.getInstances().length === 1);
-      const back = cache.getInstances()[0]!;
-      assert.equal(back.port, 2);
-      assert.deepEqual(back.payload, { zone: 'b' });
-      const stat = await observer.exists('/svc-expiry/worker/w1');
-      assert.notEqual(stat?.ephemeralOwner, firstOwner);
-      assert.equal(stat?.ephemeralOwner, session.client.sessionId);
-      assert.deepEqual(seen, ['deleted', 'created'], 'one departure, one return; nothing for the cuts');
-      await watching.close();
-      await discovery.close();
-    });
-
-    test('PERMANENT instances are persistent nodes; DYNAMIC_SEQUENTIAL ones get a sequence suffix', async () => {
-      const observer = await fixture.client();
-      const { session } = await fixture.session();
-      const discovery = new ServiceDiscovery(session, { basePath: '/svc-types' });
-      await discovery.start();
-      const permanent: ServiceInstance = serviceInstance({ name: 'db', id: 'primary', serviceType: 'PERMANENT' });
-      const sequential: ServiceInstance = serviceInstance({ name: 'db', id: 'replica-', serviceType: 'DYNAMIC_SEQUENTIAL' });
-      await discovery.registerService(permanent);
-      await discovery.registerService(sequential);
-      assert.equal((await observer.exists('/svc-types/db/primary'))?.ephemeralOwner, 0n);
-      const path = discovery.registeredPath('replica-')!;
-      assert.match(path, /^\/svc-types\/db\/replica-\d{10}$/);
-      assert.equal((await observer.exists(path))?.ephemeralOwner, session.client.sessionId);
-      await discovery.close();
-    });
+    // Update, unregister, and a registrant that goes away.
+    await discoveries[1]!.updateService({ ...instances[1]!, port: 9101 });
+    await waitFor('update seen by the cache', () => cache.getInstances().some((i) => i.port === 9101));
+    await discoveries[2]!.unregisterService(instances[2]!);
+    await registrants[4]!.close();
+    await waitFor('three left', () => cache.getInstances().length === 3);
+    assert.deepEqual(cache.getInstances().map((i) => i.id), ['api-0', 'api-1', 'api-3']);
+    assert.deepEqual((await observer.getChildren('/services/api')).sort(), ['api-0', 'api-1', 'api-3']);
+    await discovery.close();
+    for (const d of discoveries) await d.close();
+    assert.deepEqual(await observer.getChildren('/services/api'), [], 'close unregisters');
   });
-}
+
+  test('an expired registrant comes back under its new session with its latest data; cuts change nothing', async () => {
+    const observer = await fixture.observer();
+    const { session, proxy } = await fixture.session();
+    const discovery = new ServiceDiscovery<Payload>(session, { basePath: '/svc-expiry' });
+    const instance = serviceInstance<Payload>({ name: 'worker', id: 'w1', port: 1, payload: { zone: 'a' } });
+    await discovery.start();
+    await discovery.registerService(instance);
+    const watcherSession = await fixture.session();
+    const watching = new ServiceDiscovery<Payload>(watcherSession.session, { basePath: '/svc-expiry' });
+    await watching.start();
+    const cache = watching.serviceCache('worker');
+    const seen: string[] = [];
+    cache.addListener((e) => e.type !== 'initialized' && seen.push(e.type));
+    await cache.start();
+    assert.deepEqual(seen, ['created'], 'the initial load');
+    seen.length = 0;
+    const firstOwner = (await observer.exists('/svc-expiry/worker/w1'))!.ephemeralOwner;
+
+    for (let i = 0; i < 3; i++) proxy.cut();
+    await waitFor('reconnected', () => session.isConnected);
+    assert.equal((await observer.exists('/svc-expiry/worker/w1'))?.ephemeralOwner, firstOwner, 'cuts keep the registration');
+
+    await expireSession(target.port, session.client, proxy, async () => {
+      await waitFor('instance gone with the session', () => cache.getInstances().length === 0);
+      await discovery.updateService({ ...instance, port: 2, payload: { zone: 'b' } });
+    });
+    await waitFor('re-registered', () => cache.getInstances().length === 1);
+    const back = cache.getInstances()[0]!;
+    assert.equal(back.port, 2);
+    assert.deepEqual(back.payload, { zone: 'b' });
+    const stat = await observer.exists('/svc-expiry/worker/w1');
+    assert.notEqual(stat?.ephemeralOwner, firstOwner);
+    assert.equal(stat?.ephemeralOwner, session.client.sessionId);
+    assert.deepEqual(seen, ['deleted', 'created'], 'one departure, one return; nothing for the cuts');
+    await watching.close();
+    await discovery.close();
+  });
+
+  test('PERMANENT instances are persistent nodes; DYNAMIC_SEQUENTIAL ones get a sequence suffix', async () => {
+    const observer = await fixture.observer();
+    const { session } = await fixture.session();
+    const discovery = new ServiceDiscovery(session, { basePath: '/svc-types' });
+    await discovery.start();
+    const permanent: ServiceInstance = serviceInstance({ name: 'db', id: 'primary', serviceType: 'PERMANENT' });
+    const sequential: ServiceInstance = serviceInstance({ name: 'db', id: 'replica-', serviceType: 'DYNAMIC_SEQUENTIAL' });
+    await discovery.registerService(permanent);
+    await discovery.registerService(sequential);
+    assert.equal((await observer.exists('/svc-types/db/primary'))?.ephemeralOwner, 0n);
+    const path = discovery.registeredPath('replica-')!;
+    assert.match(path, /^\/svc-types\/db\/replica-\d{10}$/);
+    assert.equal((await observer.exists(path))?.ephemeralOwner, session.client.sessionId);
+    await discovery.close();
+  });
+});

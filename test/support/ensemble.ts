@@ -16,6 +16,9 @@ export interface Member {
   readonly clientPort: number;
   readonly dataDir: string;
   readonly cfg: string;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly joiner: boolean;
   process: ChildProcess | undefined;
   output: string;
 }
@@ -26,6 +29,11 @@ export interface EnsembleOptions {
   /** Extra zoo.cfg lines for every member. */
   readonly extra?: readonly string[];
   readonly tickTimeMs?: number;
+  /**
+   * Servers that join later by reconfig: their own zoo.cfg lists every server, the others'
+   * lists only the first `voters + observers`. `startAll` leaves them stopped.
+   */
+  readonly joiners?: number;
 }
 
 const live = new Set<Ensemble>();
@@ -46,11 +54,14 @@ export class Ensemble {
   static async create(options: EnsembleOptions): Promise<Ensemble> {
     const ensemble = new Ensemble(mkdtempSync(join(tmpdir(), 'tszk-ensemble-')));
     live.add(ensemble);
-    const count = options.voters + (options.observers ?? 0);
+    const original = options.voters + (options.observers ?? 0);
+    const count = original + (options.joiners ?? 0);
     const ports: Array<{ client: number; quorum: number; election: number }> = [];
     for (let i = 0; i < count; i++) ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
-    const serverLines = ports.map((p, i) => `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}${i >= options.voters ? ':observer' : ''};127.0.0.1:${p.client}`);
+    const allLines = ports.map((p, i) => `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}${i >= options.voters && i < original ? ':observer' : ''};127.0.0.1:${p.client}`);
     for (let i = 0; i < count; i++) {
+      const joiner = i >= original;
+      const serverLines = joiner ? allLines : allLines.slice(0, original);
       const dataDir = join(ensemble.root, `server${i + 1}`);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(join(dataDir, 'myid'), `${i + 1}\n`);
@@ -58,10 +69,10 @@ export class Ensemble {
       writeFileSync(cfg, [
         `tickTime=${options.tickTimeMs ?? 200}`, 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`,
         `clientPort=${ports[i]!.client}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*',
-        ...(i >= options.voters ? ['peerType=observer'] : []),
+        ...(i >= options.voters && !joiner ? ['peerType=observer'] : []),
         ...serverLines, ...(options.extra ?? []),
       ].join('\n') + '\n');
-      ensemble.members.push({ id: i + 1, clientPort: ports[i]!.client, dataDir, cfg, process: undefined, output: '' });
+      ensemble.members.push({ id: i + 1, clientPort: ports[i]!.client, quorumPort: ports[i]!.quorum, electionPort: ports[i]!.election, dataDir, cfg, joiner, process: undefined, output: '' });
     }
     return ensemble;
   }
@@ -89,7 +100,7 @@ export class Ensemble {
   }
 
   startAll(): void {
-    for (const m of this.members) this.start(m.id);
+    for (const m of this.members) if (!m.joiner) this.start(m.id);
   }
 
   /** kill -9 (or a clean SIGTERM stop). */
@@ -117,6 +128,12 @@ export class Ensemble {
   }
 
   /** Waits until the running members agree: one leader, everyone else following or observing. */
+  /** The `server.N=...` line of member `id`, as a reconfig joins it. */
+  serverLine(id: number, role: 'participant' | 'observer' = 'participant'): string {
+    const m = this.member(id);
+    return `server.${id}=127.0.0.1:${m.quorumPort}:${m.electionPort}:${role};127.0.0.1:${m.clientPort}`;
+  }
+
   async waitForQuorum(ids: readonly number[] = this.members.filter((m) => m.process !== undefined).map((m) => m.id), timeoutMs = 20_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     let modes: Array<string | undefined> = [];

@@ -5,17 +5,11 @@
 import type { Acl, Stat } from '../../src/proto/data.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import type { SubTxnBody, TxnBody } from '../../src/proto/txn.js';
+import { seededRandom } from './seeded-random.js';
 
 /** mulberry32: tiny, seeded, good enough to pick random shapes reproducibly. */
 export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
   const int32 = () => pick([0, -1, 1, 0x7fffffff, -0x80000000, int(-1000, 1000), (next() * 2 ** 32) | 0]);

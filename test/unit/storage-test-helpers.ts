@@ -9,6 +9,7 @@ import { OpCode } from '../../src/proto/op-code.js';
 import type { TxnBody, TxnEntry } from '../../src/proto/txn.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { childPath } from '../../src/tree/path.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 export const OPEN_ACL: Acl[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 export const READ_ACL: Acl[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
@@ -33,16 +34,7 @@ export function createTxn(path: string, data: string, acl: Acl[] = OPEN_ACL, par
 }
 
 /** A seeded PRNG (mulberry32), so a failing workload replays exactly. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 /**
  * Generates `count` txns against `tree`, APPLYING each to it, starting at `firstZxid`. Every
