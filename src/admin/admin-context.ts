@@ -61,6 +61,23 @@ export class RateLimiter {
   }
 }
 
+/** What an ensemble member tells the admin commands about itself and its ensemble. */
+export interface QuorumInfo {
+  readonly myid: bigint;
+  readonly isLeader: boolean;
+  /** The leader followed (or this server when leading); -1 when there is none. */
+  readonly leaderId: bigint;
+  /** The leader's host, '' when there is none. */
+  readonly leaderHost: string;
+  /** The membership in effect. */
+  readonly servers: ReadonlyArray<{ id: bigint; quorumAddresses: string[]; electionAddresses: string[]; clientAddress: string; type: 'participant' | 'observer' }>;
+  readonly voting: boolean;
+  /** election, discovery, synchronization or broadcast. */
+  readonly zabState: string;
+  /** A leader's synced observers. */
+  readonly syncedObservers: readonly bigint[];
+}
+
 /** Shared by every admin surface; the trace mask set with stmk is seen by gtmk and the HTTP commands. */
 export class AdminContext {
   traceMask = DEFAULT_TRACE_MASK;
@@ -93,6 +110,11 @@ export class AdminContext {
   /** ZooKeeper's node count includes the root twice ("" and "/"). */
   get nodeCount(): number {
     return this.server.tree.nodeCount + 1;
+  }
+
+  /** An ensemble member's view for the leader, voting_view, zabstate and observers commands; none standalone. */
+  quorumInfo(): QuorumInfo | undefined {
+    return undefined;
   }
 
   /** An ensemble member's extra `mntr` values (peer_state, quorum_size, a leader's learners); none standalone. */

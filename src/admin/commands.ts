@@ -190,7 +190,14 @@ const COMMANDS: readonly Command[] = [
         .put('timestamp', last === undefined ? -1 : last.timestampSec).done();
     },
   },
-  { names: ['leader', 'lead'], run: (_ctx, _r, reply) => reply.put('error', 'server is not initialized').done() },
+  {
+    names: ['leader', 'lead'],
+    run: (ctx, _r, reply) => {
+      const q = ctx.quorumInfo();
+      if (q === undefined || !ctx.server.serving) return reply.put('error', 'server is not initialized').done();
+      return reply.put('is_leader', q.isLeader).put('leader_id', q.leaderId).put('leader_ip', q.leaderHost).done();
+    },
+  },
   { names: ['monitor', 'mntr'], run: (ctx, _r, reply) => (monitorValues(ctx).forEach(([k, v]) => reply.put(k, v)), reply.done()) },
   { names: ['observer_connection_stat_reset', 'orst'], run: (_ctx, _r, reply) => reply.done() },
   { names: ['restore', 'rest'], auth: true, run: (ctx, request, reply) => restore(ctx, request, reply) },
@@ -217,9 +224,27 @@ const COMMANDS: readonly Command[] = [
     },
   },
   { names: ['stat_reset', 'srst'], run: (ctx, _r, reply) => (ctx.server.stats.reset(), reply.done()) },
-  { names: ['observers', 'obsr'], run: (_ctx, _r, reply) => reply.put('synced_observers', 0).put('observers', []).done() },
+  {
+    names: ['observers', 'obsr'],
+    run: (ctx, _r, reply) => {
+      const observers = ctx.quorumInfo()?.syncedObservers ?? [];
+      return reply.put('synced_observers', observers.length).put('observers', observers.map((id) => new Map<string, JsonValue>([['sid', id]]))).done();
+    },
+  },
   { names: ['system_properties', 'sysp'], run: (ctx, _r, reply) => (ctx.host.systemProperties().forEach(([k, v]) => reply.put(k, v)), reply.done()) },
-  { names: ['voting_view'], run: (_ctx, _r, reply) => reply.put('current_config', new Map()).done() },
+  {
+    names: ['voting_view'],
+    run: (ctx, _r, reply) => {
+      const view = new Map<string, JsonValue>();
+      for (const s of ctx.quorumInfo()?.servers ?? []) {
+        if (s.type !== 'participant') continue;
+        view.set(String(s.id), new Map<string, JsonValue>([
+          ['server_addresses', s.quorumAddresses], ['election_addresses', s.electionAddresses], ['client_address', s.clientAddress], ['learner_type', s.type],
+        ]));
+      }
+      return reply.put('current_config', view).done();
+    },
+  },
   {
     names: ['watches', 'wchc'],
     run: (ctx, _r, reply) => reply.put('session_id_to_watched_paths', new Map<string, JsonValue>(watchesBySession(ctx).map(([id, paths]) => [String(sessionLong(id)), paths]))).done(),
@@ -235,7 +260,20 @@ const COMMANDS: readonly Command[] = [
       return reply.put('num_connections', w.dataPathsByWatcher().size).put('num_paths', w.dataWatchersByPath().size).put('num_total_watches', w.dataWatchCount).done();
     },
   },
-  { names: ['zabstate'], run: (_ctx, _r, reply) => reply.put('voting', false).put('zabstate', '').done() },
+  {
+    names: ['zabstate'],
+    run: (ctx, _r, reply) => {
+      const q = ctx.quorumInfo();
+      if (q === undefined) return reply.put('voting', false).put('zabstate', '').done();
+      const self = q.servers.find((s) => s.id === q.myid);
+      const zxid = ctx.server.lastProcessedZxid;
+      return reply.put('myid', q.myid).put('is_leader', q.isLeader)
+        .put('quorum_address', self?.quorumAddresses.join('|') ?? '').put('election_address', self?.electionAddresses.join('|') ?? '')
+        .put('client_address', self?.clientAddress ?? '').put('voting', q.voting)
+        .put('last_zxid', `0x${BigInt.asUintN(64, zxid).toString(16)}`)
+        .put('zab_epoch', Number(zxid >> 32n)).put('zab_counter', Number(zxid & 0xffff_ffffn)).put('zabstate', q.zabState).done();
+    },
+  },
 ];
 
 const BY_NAME = new Map<string, Command>(COMMANDS.flatMap((c) => c.names.map((n) => [n, c] as [string, Command])));

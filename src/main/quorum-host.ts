@@ -162,6 +162,17 @@ export class QuorumHost {
     return this.membershipValue;
   }
 
+  /** The leader this server serves under (itself when leading), or undefined. */
+  get leaderId(): ServerId | undefined {
+    return this.serving.kind === 'leader' ? this.options.self : this.serving.kind === 'none' ? undefined : this.serving.leader;
+  }
+
+  /** ZooKeeper's ZabState: election, discovery/synchronization while joining a leader, broadcast. */
+  get zabState(): 'election' | 'synchronization' | 'broadcast' {
+    if (this.serving.kind !== 'none') return 'broadcast';
+    return this.roleValue === 'LOOKING' ? 'election' : 'synchronization';
+  }
+
   /** The leader's view of its learners (empty elsewhere). */
   learners(): { followers: ServerId[]; observers: ServerId[] } {
     return this.peer.syncedLearners();

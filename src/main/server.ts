@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname, userInfo, type, arch, release, freemem, totalmem, tmpdir, EOL } from 'node:os';
-import { AdminContext, type AdminHost } from '../admin/admin-context.js';
+import { AdminContext, type AdminHost, type QuorumInfo } from '../admin/admin-context.js';
 import { FourLetterWords } from '../admin/four-letter.js';
 import { FULL_VERSION } from '../admin/version.js';
 import { jaasServerUsers } from '../auth/sasl-digest-md5.js';
@@ -322,6 +322,26 @@ class QuorumAdminContext extends AdminContext {
 
   override get reportedServerId(): bigint {
     return this.config.myid ?? 0n;
+  }
+
+  override quorumInfo(): QuorumInfo {
+    const q = this.quorum;
+    const leaderId = q.leaderId;
+    const leader = leaderId === undefined ? undefined : q.membership.servers.find((s) => s.id === leaderId);
+    const myid = this.config.myid ?? 0n;
+    const self = q.membership.servers.find((s) => s.id === myid);
+    return {
+      myid, isLeader: q.state === 'leader', leaderId: leaderId ?? -1n, leaderHost: leader?.host ?? '',
+      servers: q.membership.servers.map((s) => ({
+        id: s.id, type: s.type,
+        quorumAddresses: s.addresses.map((a) => `${a.host}:${a.quorumPort}`),
+        electionAddresses: s.addresses.map((a) => `${a.host}:${a.electionPort}`),
+        clientAddress: s.clientPort === undefined ? '' : `${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}`,
+      })),
+      voting: self?.type === 'participant',
+      zabState: q.zabState,
+      syncedObservers: q.learners().observers,
+    };
   }
 
   override quorumMonitorValues(): Array<[string, string | number]> {

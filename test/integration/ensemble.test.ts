@@ -64,7 +64,7 @@ async function readEverywhere(ensemble: Ensemble, ids: number[], path: string): 
 }
 
 test('pseudo-cluster walk-through: leader and followers, one tree, failover, the old leader rejoins', { timeout: 120_000 }, async () => {
-  const ensemble = await Ensemble.create({ voters: 3 });
+  const ensemble = await Ensemble.create({ voters: 3, adminServer: true });
   try {
     ensemble.startAll();
     const leader = await ensemble.waitForQuorum();
@@ -83,6 +83,18 @@ test('pseudo-cluster walk-through: leader and followers, one tree, failover, the
     const followerMntr = await fourLetterWord('127.0.0.1', ensemble.member(followers[0]!).clientPort, 'mntr');
     assert.match(followerMntr, /^zk_server_state\tfollower$/m);
     assert.match(followerMntr, /^zk_peer_state\tfollowing - broadcast$/m);
+    // The admin commands that describe the ensemble (ZooKeeper's Commands: leader, voting_view, zabstate).
+    const admin = async (id: number, command: string): Promise<Record<string, unknown>> =>
+      (await (await fetch(`http://127.0.0.1:${ensemble.member(id).adminPort}/commands/${command}`)).json()) as Record<string, unknown>;
+    const lead = await admin(followers[0]!, 'leader');
+    assert.deepEqual([lead['is_leader'], lead['leader_id'], lead['leader_ip']], [false, leader, '127.0.0.1']);
+    assert.equal((await admin(leader, 'leader'))['is_leader'], true);
+    const view = (await admin(leader, 'voting_view'))['current_config'] as Record<string, { learner_type: string; election_addresses: string[] }>;
+    assert.deepEqual(Object.keys(view).sort(), ['1', '2', '3']);
+    assert.equal(view[String(leader)]!.election_addresses[0], `127.0.0.1:${ensemble.member(leader).electionPort}`);
+    const zab = await admin(followers[0]!, 'zabstate');
+    assert.deepEqual([zab['myid'], zab['is_leader'], zab['voting'], zab['zabstate']], [followers[0], false, true, 'broadcast']);
+
     // /zookeeper/config holds the membership, as in ZooKeeper.
     const configReader = await connect(ensemble.connectString([followers[1]!]));
     const membership = (await configReader.getConfig()).data?.toString() ?? '';

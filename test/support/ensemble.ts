@@ -19,6 +19,7 @@ export interface Member {
   readonly quorumPort: number;
   readonly electionPort: number;
   readonly joiner: boolean;
+  readonly adminPort: number | undefined;
   process: ChildProcess | undefined;
   output: string;
 }
@@ -34,6 +35,8 @@ export interface EnsembleOptions {
    * lists only the first `voters + observers`. `startAll` leaves them stopped.
    */
   readonly joiners?: number;
+  /** Each member serves the HTTP admin commands on its own loopback port (Member.adminPort). */
+  readonly adminServer?: boolean;
 }
 
 const live = new Set<Ensemble>();
@@ -66,13 +69,15 @@ export class Ensemble {
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(join(dataDir, 'myid'), `${i + 1}\n`);
       const cfg = join(dataDir, 'zoo.cfg');
+      const adminPort = options.adminServer === true ? await freePort() : undefined;
       writeFileSync(cfg, [
         `tickTime=${options.tickTimeMs ?? 200}`, 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`,
-        `clientPort=${ports[i]!.client}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*',
+        `clientPort=${ports[i]!.client}`, 'clientPortAddress=127.0.0.1', '4lw.commands.whitelist=*',
+        ...(adminPort === undefined ? ['admin.enableServer=false'] : ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', `admin.serverPort=${adminPort}`]),
         ...(i >= options.voters && !joiner ? ['peerType=observer'] : []),
         ...serverLines, ...(options.extra ?? []),
       ].join('\n') + '\n');
-      ensemble.members.push({ id: i + 1, clientPort: ports[i]!.client, quorumPort: ports[i]!.quorum, electionPort: ports[i]!.election, dataDir, cfg, joiner, process: undefined, output: '' });
+      ensemble.members.push({ id: i + 1, clientPort: ports[i]!.client, quorumPort: ports[i]!.quorum, electionPort: ports[i]!.election, dataDir, cfg, joiner, adminPort, process: undefined, output: '' });
     }
     return ensemble;
   }
