@@ -76,6 +76,8 @@ export interface QuorumInfo {
   readonly zabState: string;
   /** A leader's synced observers. */
   readonly syncedObservers: readonly bigint[];
+  /** The membership as /zookeeper/config holds it (server lines, then version=<hex>). */
+  readonly membershipText: string;
 }
 
 /** Shared by every admin surface; the trace mask set with stmk is seen by gtmk and the HTTP commands. */

@@ -125,6 +125,20 @@ export class FourLetterWords {
       `clientPortListenBacklog=${c.clientPortListenBacklog}`,
       `serverId=${this.ctx.reportedServerId}`,
       '',
+    ].join('\n') + this.quorumConf();
+  }
+
+  /** QuorumZooKeeperServer.dumpConf's lines: the limits, this member's ports and the membership. */
+  private quorumConf(): string {
+    const q = this.ctx.quorumInfo();
+    if (q === undefined) return '';
+    const c = this.ctx.config;
+    const self = q.servers.find((s) => s.id === q.myid);
+    const ports = (addresses: readonly string[] | undefined): string => (addresses ?? []).map((a) => a.slice(a.lastIndexOf(':') + 1)).join('|');
+    return [
+      `initLimit=${c.initLimit}`, `syncLimit=${c.syncLimit}`, 'electionAlg=3',
+      `electionPort=${ports(self?.electionAddresses)}`, `quorumPort=${ports(self?.quorumAddresses)}`,
+      `peerType=${self?.type === 'observer' ? 1 : 0}`, 'membership: ', q.membershipText,
     ].join('\n');
   }
 

@@ -341,6 +341,7 @@ class QuorumAdminContext extends AdminContext {
       voting: self?.type === 'participant',
       zabState: q.zabState,
       syncedObservers: q.learners().observers,
+      membershipText: formatMembership(q.membership),
     };
   }
 

@@ -95,6 +95,11 @@ test('pseudo-cluster walk-through: leader and followers, one tree, failover, the
     const zab = await admin(followers[0]!, 'zabstate');
     assert.deepEqual([zab['myid'], zab['is_leader'], zab['voting'], zab['zabstate']], [followers[0], false, true, 'broadcast']);
 
+    // conf adds QuorumZooKeeperServer's lines: limits, this member's ports, the membership.
+    const conf = await fourLetterWord('127.0.0.1', ensemble.member(followers[0]!).clientPort, 'conf');
+    assert.match(conf, new RegExp(`\\ninitLimit=10\\nsyncLimit=5\\nelectionAlg=3\\nelectionPort=${ensemble.member(followers[0]!).electionPort}\\nquorumPort=${ensemble.member(followers[0]!).quorumPort}\\npeerType=0\\nmembership: \\nserver\\.1=`));
+    assert.match(conf, /\nversion=0$/);
+
     // /zookeeper/config holds the membership, as in ZooKeeper.
     const configReader = await connect(ensemble.connectString([followers[1]!]));
     const membership = (await configReader.getConfig()).data?.toString() ?? '';
