@@ -2,6 +2,7 @@
  * The zkCli commands that talk to ZooKeeper, each parsing its arguments and printing its
  * results and errors exactly as the ZooKeeper 3.8 CliCommand of the same name does.
  */
+import { readFileSync } from 'node:fs';
 import type { ZooKeeperClient } from '../client/zookeeper-client.js';
 import { Ids, type Acl, type Stat } from '../proto/data.js';
 import { ErrorCode, errorName, KeeperError } from '../proto/error-code.js';
@@ -458,6 +459,103 @@ const config: CliCommand = {
   },
 };
 
+const RECONFIG_USAGE =
+  '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]';
+
+/** Long.parseLong(text, 16), or null where Java throws NumberFormatException. */
+function parseJavaHexLong(text: string): bigint | null {
+  const match = /^([+-]?)([0-9a-fA-F]+)$/.exec(text);
+  if (match === null) return null;
+  const value = BigInt('0x' + match[2]!) * (match[1] === '-' ? -1n : 1n);
+  return value > LONG_MAX || value < -LONG_MAX - 1n ? null : value;
+}
+
+/**
+ * ReconfigCommand's -file: the file read as java.util.Properties and its membership printed as
+ * QuorumMaj.toString (`server.N=host:q:e:role;clientHost:clientPort` lines in id order, then
+ * `version=<hex>`, 0 unless the file says otherwise).
+ */
+function membersFromFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : String(err);
+    throw new CliError(`Error processing ${path}${path} (${reason})`);
+  }
+  const servers = new Map<bigint, string>();
+  let version = 0n;
+  for (const raw of text.split(/\r?\n|\r/)) {
+    const line = raw.replace(/^[ \t\f]+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const sep = /[=:]|[ \t\f]/.exec(line);
+    const key = sep === null ? line : line.slice(0, sep.index);
+    const value = sep === null ? '' : line.slice(sep.index + 1).replace(/^[ \t\f]*[=:]?[ \t\f]*/, '').trim();
+    if (key.startsWith('server.')) {
+      const id = key.slice('server.'.length);
+      if (!/^\d+$/.test(id)) throw new CliError(`Error processing ${path}For input string: "${id}"`);
+      servers.set(BigInt(id), canonicalServer(path, value));
+    } else if (key === 'version') {
+      const parsed = parseJavaHexLong(value);
+      if (parsed === null) throw new CliError(`Error processing ${path}For input string: "${value}"`);
+      version = parsed;
+    }
+  }
+  if (servers.size === 0) throw new CliError(`Error processing ${path}No server entries found in dynamic config`);
+  const lines = [...servers.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, spec]) => `server.${id}=${spec}`);
+  return [...lines, `version=${BigInt.asUintN(64, version).toString(16)}`].join('\n');
+}
+
+/** QuorumServer's parse and toString of `host:port:port[:role][;[clientHost:]clientPort]`. */
+function canonicalServer(path: string, value: string): string {
+  const [serverPart = '', clientPart] = value.split(';');
+  const parts = serverPart.split(':');
+  if (parts.length < 3 || parts.length > 4) throw new CliError(`Error processing ${path}${value} does not have the form server_config or server_config;client_config where server_config is the pipe separated list of host:port:port or host:port:port:type and client_config is port or host:port`);
+  const role = parts[3]?.toLowerCase() ?? 'participant';
+  if (role !== 'participant' && role !== 'observer') throw new CliError(`Error processing ${path}Unrecognised peertype: ${parts[3]}`);
+  let client = '';
+  if (clientPart !== undefined) {
+    const colon = clientPart.lastIndexOf(':');
+    client = colon < 0 ? `;0.0.0.0:${clientPart}` : `;${clientPart}`;
+  }
+  return `${parts[0]}:${parts[1]}:${parts[2]}:${role}${client}`;
+}
+
+const reconfig: CliCommand = {
+  usage: RECONFIG_USAGE,
+  spec: { flags: 's', withValue: 'v', named: ['file', 'members', 'add', 'remove'] },
+  async run(ctx, parsed) {
+    const has = (o: string) => parsed.options.has(o);
+    const value = (o: string) => {
+      const v = parsed.options.get(o);
+      return typeof v === 'string' ? v : null;
+    };
+    if (!(has('file') || has('members')) && !has('add') && !has('remove')) throw usageError('reconfig', this);
+    let version = -1n;
+    if (has('v')) {
+      const parsedVersion = parseJavaHexLong(value('v') ?? '');
+      if (parsedVersion === null) throw new CliError('-v must be followed by a long (configuration version)');
+      version = parsedVersion;
+    }
+    if ((has('file') || has('members')) && (has('add') || has('remove'))) {
+      throw new CliError(
+        "Can't use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)",
+      );
+    }
+    if (has('file') && has('members')) throw new CliError("Can't use -file and -members together (conflicting non-incremental modes)");
+    const joining = value('add')?.toLowerCase() ?? null;
+    const leaving = value('remove')?.toLowerCase() ?? null;
+    let members = value('members')?.toLowerCase() ?? null;
+    if (has('file')) members = membersFromFile(value('file') ?? '');
+    const result = await guarded(() => ctx.client.reconfig({ joining, leaving, newMembers: members, fromConfig: version }));
+    const text = result.data.toString('utf8');
+    ctx.out(`Committed new configuration:\n${text}`);
+    if (has('s')) printStat(ctx, result.stat);
+    ctx.result?.({ config: text, stat: statJson(result.stat) });
+  },
+};
+
 /** What `version` prints after "ZooKeeper CLI version: ". */
 export const CLI_VERSION = '3.8.0-tszk-0.1.0, built for tszk';
 
@@ -505,12 +603,7 @@ export const COMMANDS: ReadonlyMap<string, CliCommand> = new Map<string, CliComm
   ['getEphemerals', getEphemerals],
   ['listquota', unsupported('path')],
   ['ls', ls],
-  [
-    'reconfig',
-    unsupported(
-      '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
-    ),
-  ],
+  ['reconfig', reconfig],
   ['removewatches', removeWatches],
   ['set', set],
   ['setAcl', setAcl],

@@ -204,17 +204,46 @@ export function cliErrorMessage(err: KeeperError): string {
   }
 }
 
-/** ConfigUtils.getClientConfigStr: `version host:port,...` from /zookeeper/config's text. */
+/** java.lang.String.hashCode. */
+function javaStringHash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The iteration order of a java.util.Properties (Java 9+: a ConcurrentHashMap of initial
+ * capacity 8, so 16 bins until it holds 12 entries) over `keys`, given in insertion order:
+ * by bin (spread hash & (n - 1)), insertion order within a bin. Exact while no bin treeifies
+ * and no resize reorders a bin (a dozen or so entries).
+ */
+function propertiesOrder(keys: readonly string[]): string[] {
+  let bins = 16;
+  while (keys.length >= bins - (bins >>> 2)) bins <<= 1;
+  const bin = (key: string) => {
+    const h = javaStringHash(key);
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & (bins - 1);
+  };
+  return keys.map((key, index) => ({ key, index, bin: bin(key) })).sort((a, b) => a.bin - b.bin || a.index - b.index).map((e) => e.key);
+}
+
+/**
+ * ConfigUtils.getClientConfigStr: `version host:port,...` from /zookeeper/config's text, the
+ * servers in the order Java's Properties iterates them (not id order).
+ */
 export function clientConfigString(config: string): string {
-  let version = '';
-  const addresses: string[] = [];
+  const entries = new Map<string, string>();
   for (const raw of config.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
     const eq = line.search(/[=:]/);
     if (eq < 0) continue;
-    const key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
+    entries.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  let version = '';
+  const addresses: string[] = [];
+  for (const key of propertiesOrder([...entries.keys()])) {
+    const value = entries.get(key)!;
     if (key === 'version') version = value;
     if (!key.startsWith('server.')) continue;
     const semicolon = value.indexOf(';');

@@ -26,6 +26,8 @@ export function splitCommandLine(line: string): string[] {
 export interface OptionSpec {
   readonly flags: string;
   readonly withValue: string;
+  /** Multi-letter short options that take a value (reconfig's -file, -members, -add, -remove). */
+  readonly named?: readonly string[];
 }
 
 /** A parsed command: options present (value or true) and the remaining arguments (command first). */
@@ -76,6 +78,7 @@ function parseOptionToken(token: string, spec: OptionSpec, options: Map<string, 
   const unrecognized = () => new CliParseError(`org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: ${token}`);
   if (token.startsWith('--')) throw unrecognized();
   const body = token.slice(1);
+  if (spec.named?.includes(body) === true) return body;
   if (isKnown(spec, body)) {
     if (spec.withValue.includes(body)) return body;
     options.set(body, true);

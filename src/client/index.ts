@@ -6,6 +6,9 @@ export {
   type AddWatchModeName,
   type WatcherTypeName,
   type OneShotWatchKind,
+  type ReconfigSpec,
+  type ReconfigResult,
+  type ServerList,
 } from './zookeeper-client.js';
 export { abortError, isAbortError, type RequestOptions } from './abort.js';
 export { WatchStream, type WatchStreamOptions, type StateStreamOptions } from './watch-stream.js';

@@ -111,7 +111,8 @@ export interface AclResult {
 /** One identity of the connection, as whoAmI reports it. */
 export interface ClientInfo {
   readonly authScheme: string;
-  readonly user: string;
+  /** null when the server has no provider that names the user (ZooKeeper's `super`). */
+  readonly user: string | null;
 }
 
 const eventTypeNames = new Map<number, string>(Object.entries(EventType).map(([name, value]) => [value, name]));

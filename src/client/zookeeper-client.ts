@@ -38,6 +38,39 @@ import type { WatchKind } from './watch-registry.js';
 export type { RawReply, AddWatchModeName, WatcherTypeName } from './client-base.js';
 
 /** The read whose one-shot watch `nextEvent` waits on. */
+/** A server list for `reconfig`: comma-separated, or one entry per array element. */
+export type ServerList = string | readonly string[];
+
+/**
+ * The change `reconfig` asks for (ZooKeeperAdmin.reconfigure). Either incremental (`joining`
+ * and/or `leaving`) or non-incremental (`newMembers`, the whole new membership).
+ */
+export interface ReconfigSpec {
+  /** Servers to add or update: `server.N=host:quorumPort:electionPort[:role];[clientHost:]clientPort`. */
+  readonly joining?: ServerList | null;
+  /** Server ids to remove. */
+  readonly leaving?: ServerList | number | readonly number[] | null;
+  /** The complete new membership, same syntax as `joining`. */
+  readonly newMembers?: ServerList | null;
+  /** The config version (zxid of /zookeeper/config's `version=`) the change must apply to; -1 (default): any. */
+  readonly fromConfig?: bigint | number;
+}
+
+/** What `reconfig` resolves with: the new config (/zookeeper/config's text) and that node's stat. */
+export interface ReconfigResult {
+  readonly data: Buffer;
+  readonly stat: Stat;
+}
+
+/** A ServerList as the wire carries it (StringUtils.joinStrings(list, ",")): null when absent. */
+function joinServers(list: ServerList | number | readonly number[] | null | undefined): string | null {
+  if (list === null || list === undefined) return null;
+  if (typeof list === 'string') return list;
+  if (typeof list === 'number') return String(list);
+  return list.map(String).join(',');
+}
+
+/** The read whose one-shot watch `nextEvent` waits on. */
 export type OneShotWatchKind = 'data' | 'child' | 'exists';
 
 const isConnectedState = (state: string) => state === 'CONNECTED' || state === 'CONNECTEDREADONLY';
@@ -267,7 +300,7 @@ export class ZooKeeperClient extends ClientBase {
   /** The identities the server has attached to this connection. */
   async whoAmI(options: RequestOptions = {}): Promise<ClientInfo[]> {
     const read = (r: JuteReader) =>
-      (R.WhoAmIResponse.read(r).clientInfo ?? []).map((info) => ({ authScheme: info.authScheme ?? '', user: info.user ?? '' }));
+      (R.WhoAmIResponse.read(r).clientInfo ?? []).map((info) => ({ authScheme: info.authScheme ?? '', user: info.user }));
     return this.call(OpCode.whoAmI, undefined, null, read, undefined, options);
   }
 
@@ -359,6 +392,30 @@ export class ZooKeeperClient extends ClientBase {
     if (!isConnectedState(this.state)) return;
     const write = (w: JuteWriter) => R.RemoveWatchesRequest.write(w, { path: this.serverPath(path), type: WatcherType.Any });
     await this.request(OpCode.removeWatches, write).catch(() => {});
+  }
+
+  /**
+   * Changes the ensemble's membership (reconfig, op 16; ZooKeeperAdmin.reconfigure) and
+   * resolves with the new configuration and the stat of /zookeeper/config. Needs a server with
+   * reconfigEnabled=true and WRITE on /zookeeper/config (in practice: the super user).
+   * Rejects with KeeperError: RECONFIGDISABLED, NEWCONFIGNOQUORUM (the new config has no
+   * connected, synced quorum), RECONFIGINPROGRESS, BADVERSION (`fromConfig` is not the current
+   * version), NOAUTH, BADARGUMENTS (malformed server strings, too few voters), UNIMPLEMENTED
+   * (standalone server). As in Java, the error carries an empty path.
+   */
+  async reconfig(spec: ReconfigSpec, options: RequestOptions = {}): Promise<ReconfigResult> {
+    const request = {
+      joiningServers: joinServers(spec.joining),
+      leavingServers: joinServers(spec.leaving),
+      newMembers: joinServers(spec.newMembers),
+      curConfigId: BigInt(spec.fromConfig ?? -1),
+    };
+    const write = (w: JuteWriter) => R.ReconfigRequest.write(w, request);
+    const read = (r: JuteReader): ReconfigResult => {
+      const result = readDataResult(r);
+      return { data: result.data ?? Buffer.alloc(0), stat: result.stat };
+    };
+    return this.call(OpCode.reconfig, '', write, read, undefined, options);
   }
 
   /** The ensemble configuration (/zookeeper/config, never chrooted) and its stat. */

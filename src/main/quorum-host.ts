@@ -11,7 +11,7 @@
  */
 import type { FileSystem } from '../ports/file-system.js';
 import { decodeTxn, encodeTxn, type TxnEntry } from '../proto/txn.js';
-import { epochOf, zxidHex } from '../proto/zxid.js';
+import { epochOf, makeZxid, zxidHex } from '../proto/zxid.js';
 import type { ServerId } from '../election/vote.js';
 import type { DataTree } from '../tree/data-tree.js';
 import type { ZkServer } from '../server/zk-server.js';
@@ -244,6 +244,13 @@ export class QuorumHost {
       case 'SYNCED':
         if (this.serving.kind !== 'none' && this.serving.kind !== 'leader' && from === this.serving.leader) server.onSynced(m.id, m.zxid);
         return;
+      case 'CONFIG':
+        if (this.serving.kind === 'leader' && m.text === '') {
+          this.transport.send(from, { kind: 'learner', m: { type: 'CONFIG', text: formatMembership(this.membershipValue) } });
+        } else if (this.serving.kind !== 'none' && this.serving.kind !== 'leader' && from === this.serving.leader && m.text !== '') {
+          this.adoptLeaderConfig(m.text);
+        }
+        return;
     }
   }
 
@@ -418,6 +425,8 @@ export class QuorumHost {
     const { server, log } = this.options;
     if (current.kind !== 'none' || server.serving || server.readOnly) server.stopServing(next.kind === 'none' ? 'this server lost its leader' : 'this server changed role');
     this.serving = next;
+    // The leader versions a never-reconfigured config; learners take the leader's config.
+    if (next.kind === 'leader') this.versionInitialConfig(next.epoch);
     // Proposals of a leadership that ended are decided by the next leader, from their bytes.
     if (current.kind === 'leader') this.proposed.clear();
     if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
@@ -435,6 +444,7 @@ export class QuorumHost {
           forward: (request) => this.transport.send(leader, { kind: 'learner', m: { type: 'REQUEST', request } }),
           sync: (id) => this.transport.send(leader, { kind: 'learner', m: { type: 'SYNC', id } }),
         });
+        this.transport.send(leader, { kind: 'learner', m: { type: 'CONFIG', text: '' } });
         log('INFO', `${next.kind === 'follower' ? 'FOLLOWING' : 'OBSERVING'} leader ${leader} (synced at ${zxidHex(server.lastProcessedZxid)})`, 'quorum');
         return;
       }
@@ -443,6 +453,36 @@ export class QuorumHost {
         this.armReadOnly();
         return;
     }
+  }
+
+  /**
+   * ZOOKEEPER-1783: a config never changed by reconfig (version 0) takes the version of the first
+   * epoch established with it, epoch << 32, on the leader and every learner alike.
+   */
+  private versionInitialConfig(epoch: bigint): void {
+    if (this.membershipValue.version !== 0n) return;
+    const membership = { ...this.membershipValue, version: makeZxid(epoch, 0n) };
+    this.membershipValue = membership;
+    const text = formatMembership(membership);
+    this.options.server.tree.setConfigData(Buffer.from(text, 'utf8'), membership.version, BigInt(Date.now()));
+    void this.options.onMembership?.(membership, text).catch((e: Error) => this.options.log('WARN', `cannot write the dynamic config file: ${e.message}`, 'quorum'));
+  }
+
+  /** A learner takes the config its leader has in effect (unless it already has a newer one). */
+  private adoptLeaderConfig(text: string): void {
+    let membership: Membership;
+    try {
+      membership = parseMembershipText(text);
+    } catch (e) {
+      this.options.log('WARN', `the leader sent an unreadable config: ${(e as Error).message}`, 'quorum');
+      return;
+    }
+    if (membership.version < this.membershipValue.version || formatMembership(membership) === formatMembership(this.membershipValue)) return;
+    this.options.server.tree.setConfigData(Buffer.from(text, 'utf8'), membership.version, BigInt(Date.now()));
+    this.membershipValue = membership;
+    this.transport.setPeers(peerAddresses(membership, this.options.self));
+    void this.options.onMembership?.(membership, text).catch((e: Error) => this.options.log('WARN', `cannot write the dynamic config file: ${e.message}`, 'quorum'));
+    this.enqueue(this.peer.activateMembership(votersOf(membership), observersOf(membership)));
   }
 
   /** A committed reconfig: the new membership takes effect here (the leader's peer already switched). */

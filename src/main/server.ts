@@ -385,7 +385,7 @@ function membershipInEffect(tree: DataTree, config: ServerConfig, log: Logger): 
       log('WARN', `ignoring unreadable /zookeeper/config: ${(e as Error).message}`, 'quorum');
     }
   }
-  tree.setConfigData(Buffer.from(formatMembership(fromConfig), 'utf8'));
+  tree.setConfigData(Buffer.from(formatMembership(fromConfig), 'utf8'), 0n, BigInt(Date.now()));
   return fromConfig;
 }
 

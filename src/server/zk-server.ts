@@ -675,11 +675,14 @@ export class ZkServer {
     const view = this.quorumView;
     if (!this.options.reconfigEnabled || view === undefined) return refuse(ErrorCode.RECONFIGDISABLED);
     if (!context.sessionValid) return refuse(ErrorCode.SESSIONEXPIRED);
+    // ZooKeeper checks the expected version before the caller's rights.
+    const current = view.membership();
+    if (request.curConfigId !== -1n && request.curConfigId !== current.version) return refuse(ErrorCode.BADVERSION);
     const node = this.tree.getNode(CONFIG_NODE);
     if (!this.options.skipAcl && node !== undefined && !isAllowed(node.acl.acl, Perms.WRITE, context.authIds)) return refuse(ErrorCode.NOAUTH);
     if (view.reconfigPending()) return refuse(ErrorCode.RECONFIGINPROGRESS);
-    const current = view.membership();
-    if (request.curConfigId !== -1n && request.curConfigId !== current.version) return refuse(ErrorCode.BADVERSION);
+    // A leaving id that is not a number does not parse as ZooKeeper's long: MARSHALLINGERROR.
+    if ((request.leaving ?? '').split(',').some((id) => id.trim() !== '' && !/^\d+$/.test(id.trim()))) return refuse(ErrorCode.MARSHALLINGERROR);
     let servers;
     try {
       servers = applyReconfig(current, { joining: request.joining, leaving: request.leaving, newMembers: request.newMembers });

@@ -203,9 +203,14 @@ export class TxnLog {
     this.lastDurable = last;
     this.inFlightTxns = 0;
     this.writing = false;
-    this.onDurable?.(last);
+    // The next batch goes to the disk first, so that answering this one (onDurable: apply and
+    // reply) overlaps its write and sync instead of alternating with them.
     if (this.queuedTxns > 0) this.kick();
-    else this.wakeIdle();
+    this.onDurable?.(last);
+    if (!this.writing) {
+      if (this.queuedTxns > 0) this.kick();
+      else this.wakeIdle();
+    }
   }
 
   /** The queued txns up to the bounds, never crossing the start of a new file. */

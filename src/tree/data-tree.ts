@@ -443,11 +443,17 @@ export class DataTree {
    * /zookeeper/config's data set outside any txn (QuorumPeer puts the membership there at
    * start); the digest leaves /zookeeper/* out, so it needs no digest update.
    */
-  setConfigData(data: Buffer): void {
+  setConfigData(data: Buffer, mzxid: bigint, mtime: bigint): void {
     const node = this.nodes.get(CONFIG_NODE)!;
     this.preserve(CONFIG_NODE, node);
     this.dataSize += data.length - node.dataLength;
     node.data = data;
+    // The config's version is the zxid that made it, which is also the node's mzxid;
+    // ZKDatabase.initConfigInZKDatabase stamps the wall-clock time.
+    node.mzxid = mzxid;
+    node.mtime = mtime;
+    // QuorumPeer writes it with version -1, which ZooKeeper stores as the node's version.
+    node.version = -1;
   }
 
   /** Stats nodes live under /zookeeper/quota, which the digest leaves out: no digest update. */

@@ -26,4 +26,9 @@ export type LearnerMessage =
   /** Leader -> learner: every txn up to `zxid` was proposed before the SYNC arrived. */
   | { readonly type: 'SYNCED'; readonly id: number; readonly zxid: bigint }
   /** Learner -> leader: sessions its clients touched since the last report (keeps them alive). */
-  | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] };
+  | { readonly type: 'TOUCH'; readonly sessions: readonly bigint[] }
+  /**
+   * Membership: a learner that just synced asks (empty `text`), the leader answers with the
+   * config in effect (ZooKeeper sends it with NEWLEADER), so every member agrees on it and its version.
+   */
+  | { readonly type: 'CONFIG'; readonly text: string };

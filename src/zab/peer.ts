@@ -214,7 +214,10 @@ export class ZabPeer {
     this.voters = new Set(voters);
     this.observers = new Set(observers);
     this.election.setMembership(this.voters, new Set([...voters, ...observers]));
-    const kindChanged = wasVoter !== this.voters.has(self) || wasObserver !== this.observers.has(self);
+    // A learner removed from the membership keeps following until it loses its leader, as in
+    // ZooKeeper 3.8; one that turned voter <-> observer rejoins in its new role.
+    const removed = !this.voters.has(self) && !this.observers.has(self);
+    const kindChanged = !removed && (wasVoter !== this.voters.has(self) || wasObserver !== this.observers.has(self));
     if (this.role === 'LEADING' ? !this.voters.has(self) : this.role !== 'LOOKING' && kindChanged) this.goLooking();
   }
 

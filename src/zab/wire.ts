@@ -14,7 +14,7 @@ import type { LearnerMessage } from './learner-messages.js';
 const KIND = {
   VOTE: 1, FOLLOWERINFO: 2, LEADERINFO: 3, ACKEPOCH: 4, DIFF: 5, TRUNC: 6, SNAP: 7, PROPOSAL: 8,
   COMMIT: 9, NEWLEADER: 10, ACK: 11, UPTODATE: 12, INFORM: 13, PING: 14,
-  REQUEST: 20, SYNC: 21, SYNCED: 22, TOUCH: 23,
+  REQUEST: 20, SYNC: 21, SYNCED: 22, TOUCH: 23, CONFIG: 24,
 } as const;
 
 function writeLearner(w: JuteWriter, m: LearnerMessage): void {
@@ -35,6 +35,9 @@ function writeLearner(w: JuteWriter, m: LearnerMessage): void {
     case 'TOUCH':
       w.writeVector(m.sessions, (w2, id) => w2.writeLong(id));
       break;
+    case 'CONFIG':
+      w.writeString(m.text);
+      break;
   }
 }
 
@@ -51,6 +54,7 @@ function readLearner(kind: number, r: JuteReader): LearnerMessage {
     }
     case KIND.SYNC: return { type: 'SYNC', id: r.readInt() };
     case KIND.SYNCED: return { type: 'SYNCED', id: r.readInt(), zxid: r.readLong() };
+    case KIND.CONFIG: return { type: 'CONFIG', text: r.readString() ?? '' };
     default: return { type: 'TOUCH', sessions: r.readVector((r2) => r2.readLong()) ?? [] };
   }
 }
@@ -143,7 +147,7 @@ export function decodeEnvelope(bytes: Buffer, maxBuffer: number): Envelope {
     case KIND.UPTODATE: m = { type: 'UPTODATE', commitZxid: r.readLong() }; break;
     case KIND.INFORM: m = { type: 'INFORM', entry: readEntry(r) }; break;
     case KIND.PING: m = { type: 'PING' }; break;
-    case KIND.REQUEST: case KIND.SYNC: case KIND.SYNCED: case KIND.TOUCH: {
+    case KIND.REQUEST: case KIND.SYNC: case KIND.SYNCED: case KIND.TOUCH: case KIND.CONFIG: {
       const learner = readLearner(kind, r);
       r.expectEnd(learner.type);
       return { kind: 'learner', m: learner };

@@ -27,6 +27,8 @@ const samples: Envelope[] = [
   { kind: 'learner', m: { type: 'SYNC', id: 9 } },
   { kind: 'learner', m: { type: 'SYNCED', id: 9, zxid: entry.zxid } },
   { kind: 'learner', m: { type: 'TOUCH', sessions: [1n, -2n] } },
+  { kind: 'learner', m: { type: 'CONFIG', text: 'server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\nversion=100000000' } },
+  { kind: 'learner', m: { type: 'CONFIG', text: '' } },
 ];
 
 const normal = (e: Envelope) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v));
