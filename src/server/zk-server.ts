@@ -675,13 +675,12 @@ export class ZkServer {
     const view = this.quorumView;
     if (!this.options.reconfigEnabled || view === undefined) return refuse(ErrorCode.RECONFIGDISABLED);
     if (!context.sessionValid) return refuse(ErrorCode.SESSIONEXPIRED);
-    // ZooKeeper checks the expected version before the caller's rights.
+    // ZooKeeper 3.8's order (PrepRequestProcessor): in progress, expected version, arguments,
+    // quorum of the new config, and the caller's rights last.
+    if (view.reconfigPending()) return refuse(ErrorCode.RECONFIGINPROGRESS);
     const current = view.membership();
     if (request.curConfigId !== -1n && request.curConfigId !== current.version) return refuse(ErrorCode.BADVERSION);
-    const node = this.tree.getNode(CONFIG_NODE);
-    if (!this.options.skipAcl && node !== undefined && !isAllowed(node.acl.acl, Perms.WRITE, context.authIds)) return refuse(ErrorCode.NOAUTH);
-    if (view.reconfigPending()) return refuse(ErrorCode.RECONFIGINPROGRESS);
-    // A leaving id that is not a number does not parse as ZooKeeper's long: MARSHALLINGERROR.
+    // A leaving id that is not a number fails ZooKeeper's Long.parseLong: MARSHALLINGERROR.
     if ((request.leaving ?? '').split(',').some((id) => id.trim() !== '' && !/^\d+$/.test(id.trim()))) return refuse(ErrorCode.MARSHALLINGERROR);
     let servers;
     try {
@@ -692,6 +691,8 @@ export class ZkServer {
     }
     if (!servers.some((s) => s.type === 'participant')) return refuse(ErrorCode.BADARGUMENTS);
     if (!isQuorumOf(servers, view.syncedServers())) return refuse(ErrorCode.NEWCONFIGNOQUORUM);
+    const node = this.tree.getNode(CONFIG_NODE);
+    if (!this.options.skipAcl && node !== undefined && !isAllowed(node.acl.acl, Perms.WRITE, context.authIds)) return refuse(ErrorCode.NOAUTH);
     const data = Buffer.from(formatMembership({ servers, version: zxid }), 'utf8');
     return { header, body: { type: OpCode.reconfig, path: CONFIG_NODE, data, version: -1 } };
   }
