@@ -16,6 +16,8 @@ import { decodeEnvelope, encodeEnvelope } from '../zab/wire.js';
 export const QUORUM_FRAME_BYTES_MAX = 64 * 1024 * 1024;
 /** Pause before dialing a peer again after a failure. */
 export const REDIAL_DELAY_MS = 500;
+/** A dial that has not connected by then is abandoned (and retried): a SYN lost in a partition would otherwise hang for minutes. */
+export const DIAL_TIMEOUT_MS = 5_000;
 /** Bytes queued to one peer before the link is considered stuck and dropped. */
 export const PEER_OUTBOUND_BYTES_MAX = 256 * 1024 * 1024;
 
@@ -43,6 +45,8 @@ function frame(payload: Buffer): Buffer {
 export class QuorumTransport {
   private readonly links = new Map<ServerId, net.Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Dials not yet connected, closed with the transport. */
+  private readonly dialing = new Set<net.Socket>();
   private server: net.Server | undefined;
   private closed = false;
   /** The other members' addresses; a committed reconfig changes them. */
@@ -97,6 +101,7 @@ export class QuorumTransport {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     for (const socket of this.links.values()) socket.destroy();
+    for (const socket of this.dialing) socket.destroy();
     await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
   }
 
@@ -106,7 +111,11 @@ export class QuorumTransport {
     if (address === undefined) return;
     const socket = net.connect({ host: address.host, port: address.port });
     socket.setNoDelay(true);
+    const dialTimer = setTimeout(() => socket.destroy(), DIAL_TIMEOUT_MS);
+    this.dialing.add(socket);
     socket.on('connect', () => {
+      clearTimeout(dialTimer);
+      this.dialing.delete(socket);
       const hello = Buffer.alloc(8);
       hello.writeBigInt64BE(this.options.self, 0);
       socket.write(hello);
@@ -114,6 +123,8 @@ export class QuorumTransport {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      clearTimeout(dialTimer);
+      this.dialing.delete(socket);
       if (this.links.get(peer) !== socket) this.later(() => this.dial(peer));
     });
   }
