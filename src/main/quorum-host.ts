@@ -78,8 +78,6 @@ interface Item {
 /** Roles as srvr and mntr print them. */
 export type QuorumState = 'leader' | 'follower' | 'observer' | 'looking';
 
-const DEBUG = process.env['TSZK_QUORUM_DEBUG'] === '1';
-
 export class QuorumHost {
   private readonly peer: ZabPeer;
   private readonly transport: QuorumTransport;
@@ -153,10 +151,6 @@ export class QuorumHost {
     return this.serving.kind === 'none' ? 'looking' : this.serving.kind;
   }
 
-  get epoch(): bigint {
-    return this.peer.epoch;
-  }
-
   /** The membership in effect (the last committed reconfig's, or the config's). */
   get membership(): Membership {
     return this.membershipValue;
@@ -178,10 +172,6 @@ export class QuorumHost {
     return this.peer.syncedLearners();
   }
 
-  connectedPeers(): ServerId[] {
-    return this.transport.connectedPeers();
-  }
-
   /** The txn log made everything up to `zxid` durable. */
   onDurable(zxid: bigint): void {
     this.durableZxid = zxid;
@@ -200,7 +190,6 @@ export class QuorumHost {
 
   private onEnvelope(from: ServerId, envelope: Envelope): void {
     if (this.stopped) return;
-    if (DEBUG && envelope.kind !== 'vote') this.options.log('DEBUG', `<- ${from} ${envelope.kind === 'zab' ? envelope.m.type : envelope.m.type}`, 'quorum');
     if (envelope.kind === 'learner') {
       this.onLearnerMessage(from, envelope.m);
       return;
@@ -310,14 +299,13 @@ export class QuorumHost {
       const p = item.ready.persist;
       if (p.acceptedEpoch !== undefined || p.currentEpoch !== undefined || p.truncateTo !== undefined || p.snapshot !== undefined) {
         item.phase = 'persisting';
-        this.persistSlowly(item).then(
-          () => {
+        this.persistSlowly(item)
+          .then(() => {
             this.appendAll(item);
             item.phase = 'persisted';
             this.pump();
-          },
-          (e: Error) => this.fail(e),
-        );
+          })
+          .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
         return;
       }
       this.appendAll(item);
