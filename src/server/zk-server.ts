@@ -21,9 +21,9 @@ import * as R from '../proto/records.js';
 import type { TxnEntry } from '../proto/txn.js';
 import { makeZxid } from '../proto/zxid.js';
 import type { ForwardedRequest } from '../zab/learner-messages.js';
-import { applyReconfig, formatMembership, isQuorumOf, type Membership } from '../config/membership.js';
-import { ConfigError } from '../config/config-error.js';
+import type { Membership } from '../config/membership.js';
 import { CONFIG_NODE } from '../proto/defs.js';
+import { prepareReconfig, type ReconfigEnv } from './reconfig-prep.js';
 import { DataTree, type ApplyResult } from '../tree/data-tree.js';
 import { checkPassword, sessionPassword } from '../session/password.js';
 import { SessionTracker } from '../session/session-tracker.js';
@@ -291,6 +291,10 @@ export class ZkServer {
     this.quorumView = view;
   }
 
+  private reconfigEnv(): ReconfigEnv {
+    return { tree: this.tree, view: this.quorumView, reconfigEnabled: this.options.reconfigEnabled, skipAcl: this.options.skipAcl };
+  }
+
   /** A learner's sessions touched since the last call (sent to the leader with each tick). */
   takeTouched(): bigint[] {
     const out = [...this.touched];
@@ -329,7 +333,7 @@ export class ZkServer {
     const entry = decoded === null
       ? { header: { clientId: request.sessionId, cxid: request.cxid, zxid, time, type: OpCode.error }, body: { type: OpCode.error, err: ErrorCode.MARSHALLINGERROR } } as TxnEntry
       : decoded.op === OpCode.reconfig
-        ? this.prepareReconfig(decoded, context, zxid, time)
+        ? prepareReconfig(decoded, context, this.reconfigEnv(), zxid, time)
         : this.prep.prepare(decoded, context, zxid, time);
     this.submit(entry, { kind: 'remote' });
   }
@@ -643,7 +647,7 @@ export class ZkServer {
         sessionId: connection.sessionId, cxid: pending.xid, authIds: connection.authIds,
         sessionValid: this.sessions.isActive(connection.sessionId),
       };
-      entry = request.op === OpCode.reconfig && this.roleValue === 'leader' ? this.prepareReconfig(request, context, zxid, time) : this.prep.prepare(request, context, zxid, time);
+      entry = request.op === OpCode.reconfig && this.roleValue === 'leader' ? prepareReconfig(request, context, this.reconfigEnv(), zxid, time) : this.prep.prepare(request, context, zxid, time);
     }
     this.submit(entry, { kind: 'request', connection, pending, request });
   }
@@ -657,44 +661,6 @@ export class ZkServer {
       return;
     }
     this.respondNow(connection, { xid, op, receivedMs: now, reply: replyFrame(xid, this.tree.lastProcessedZxid, ErrorCode.NOTREADONLY) });
-  }
-
-  /**
-   * A reconfig on the leader (PrepRequestProcessor): the new membership as /zookeeper/config's
-   * new data, versioned with this txn's zxid. Refused when reconfig is off, the caller may not
-   * write /zookeeper/config (super only, by its ACL), another reconfig is in flight, the
-   * expected config version is not the current one, or the new voters have no quorum in sync
-   * with this leader.
-   */
-  private prepareReconfig(
-    request: Extract<Request, { op: typeof OpCode.reconfig }>, context: { sessionId: bigint; cxid: number; authIds: Id[]; sessionValid: boolean },
-    zxid: bigint, time: bigint,
-  ): TxnEntry {
-    const header = { clientId: context.sessionId, cxid: context.cxid, zxid, time, type: OpCode.reconfig };
-    const refuse = (err: number): TxnEntry => ({ header: { ...header, type: OpCode.error }, body: { type: OpCode.error, err } });
-    const view = this.quorumView;
-    if (!this.options.reconfigEnabled || view === undefined) return refuse(ErrorCode.RECONFIGDISABLED);
-    if (!context.sessionValid) return refuse(ErrorCode.SESSIONEXPIRED);
-    // ZooKeeper 3.8's order (PrepRequestProcessor): in progress, expected version, arguments,
-    // quorum of the new config, and the caller's rights last.
-    if (view.reconfigPending()) return refuse(ErrorCode.RECONFIGINPROGRESS);
-    const current = view.membership();
-    if (request.curConfigId !== -1n && request.curConfigId !== current.version) return refuse(ErrorCode.BADVERSION);
-    // A leaving id that is not a number fails ZooKeeper's Long.parseLong: MARSHALLINGERROR.
-    if ((request.leaving ?? '').split(',').some((id) => id.trim() !== '' && !/^\d+$/.test(id.trim()))) return refuse(ErrorCode.MARSHALLINGERROR);
-    let servers;
-    try {
-      servers = applyReconfig(current, { joining: request.joining, leaving: request.leaving, newMembers: request.newMembers });
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      return refuse(ErrorCode.BADARGUMENTS);
-    }
-    if (!servers.some((s) => s.type === 'participant')) return refuse(ErrorCode.BADARGUMENTS);
-    if (!isQuorumOf(servers, view.syncedServers())) return refuse(ErrorCode.NEWCONFIGNOQUORUM);
-    const node = this.tree.getNode(CONFIG_NODE);
-    if (!this.options.skipAcl && node !== undefined && !isAllowed(node.acl.acl, Perms.WRITE, context.authIds)) return refuse(ErrorCode.NOAUTH);
-    const data = Buffer.from(formatMembership({ servers, version: zxid }), 'utf8');
-    return { header, body: { type: OpCode.reconfig, path: CONFIG_NODE, data, version: -1 } };
   }
 
   /** Learner: the leader preps the write; the reply waits for its commit to come back here. */
