@@ -19,7 +19,7 @@ const PERCENT_MAX = 100;
 const MARKER_RADIUS = 3.5;
 const LEGEND_LINE_HEIGHT = 22;
 /** Series colours, one per server. */
-export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'] as const;
+export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#e377c2'] as const;
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -11,7 +11,7 @@ import { REPLY_TIMEOUT_MS } from './limits.js';
 import type { LoadSession, Reply } from './load-session.js';
 import { openSessions, pump } from './pipelined.js';
 import { closeAll, Recorder, type Workload } from './recorder.js';
-import { childNames, createBody, createdPath, deleteBody, existsBody, getChildrenBody } from './requests.js';
+import { childNames, createBody, createdPath, deleteBody, existsBody, getChildrenBody, syncBody } from './requests.js';
 import { keyPath, type TaskSpec } from './task.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -45,6 +45,8 @@ export function ephemeralsWorkload(task: TaskSpec): Workload {
       await pump([creator!], task.window, task.count, (s, i, onReply) => s.send(OpCode.create, createBody(keyPath(task.dir, i), EMPTY, CreateFlags.EPHEMERAL), onReply), setup, farFuture);
       setup.detail.createMs = performance.now() - started;
       started = performance.now();
+      // In an ensemble the watcher may sit on a member that has not applied every create yet.
+      expectOk(await watcher!.call(OpCode.sync, syncBody(task.dir)), 'ephemerals sync');
       await pump([watcher!], task.window, task.count, (s, i, onReply) => s.send(OpCode.exists, existsBody(keyPath(task.dir, i), true), onReply), setup, farFuture);
       setup.detail.watchMs = performance.now() - started;
       if (Object.keys(setup.errors).length > 0) throw new Error(`ephemerals setup errors ${JSON.stringify(setup.errors)}`);
@@ -133,9 +135,12 @@ export function watchCycleWorkload(task: TaskSpec): Workload {
   let watchers: LoadSession[] = [];
   return {
     async prepare() {
-      const sessions = await openSessions(task, 2 * task.sessions);
-      owners = sessions.slice(0, task.sessions);
-      watchers = sessions.slice(task.sessions);
+      // Each watcher on the member after its owner's: with an ensemble, the event crosses servers.
+      owners = await openSessions(task, task.sessions);
+      watchers = await openSessions(task, task.sessions, 1).catch(async (error: unknown) => {
+        await closeAll(owners);
+        throw error;
+      });
     },
     async run(recorder, deadlineMs) {
       const loops = owners.map((owner, i) => {
@@ -149,13 +154,29 @@ export function watchCycleWorkload(task: TaskSpec): Workload {
   };
 }
 
+/**
+ * exists-watch on a node the owner has just created. In an ensemble the watcher's member may not
+ * have applied the create yet (NONODE, with a watch for its creation): then wait for NodeCreated
+ * and set the watch again. A standalone server always answers OK the first time.
+ */
+async function watchExisting(watcher: LoadSession, path: string): Promise<void> {
+  const first = await watcher.call(OpCode.exists, existsBody(path, true));
+  if (first.err !== ErrorCode.NONODE) {
+    expectOk(first, 'watch-cycle exists');
+    return;
+  }
+  const created = await watcher.nextEvent(path, REPLY_TIMEOUT_MS);
+  if (created.type !== EventType.NodeCreated) throw new Error(`watch-cycle: expected NodeCreated, got event ${created.type}`);
+  expectOk(await watcher.call(OpCode.exists, existsBody(path, true)), 'watch-cycle exists');
+}
+
 async function watchLoop(owner: LoadSession, watcher: LoadSession, base: string, cycles: number, recorder: Recorder, deadlineMs: number): Promise<boolean> {
   for (let cycle = 0; cycle < cycles; cycle++) {
     if (performance.now() > deadlineMs) return true;
     const path = `${base}${cycle}`;
     const started = performance.now();
     expectOk(await owner.call(OpCode.create, createBody(path, EMPTY, CreateFlags.EPHEMERAL)), 'watch-cycle create');
-    expectOk(await watcher.call(OpCode.exists, existsBody(path, true)), 'watch-cycle exists');
+    await watchExisting(watcher, path);
     const event = watcher.nextEvent(path, REPLY_TIMEOUT_MS);
     event.catch(() => undefined); // awaited below; a failed delete must not leave it unhandled
     expectOk(await owner.call(OpCode.delete, deleteBody(path)), 'watch-cycle delete');

@@ -15,6 +15,7 @@ import {
   DEFAULT_VALUE_BYTES,
   DEFAULT_WINDOW,
   DEFAULT_ZOOKEEPER_HEAP,
+  ENSEMBLE_ZOOKEEPER_HEAP,
   FULL_SIZES,
   PHASE_TIME_LIMIT_MS,
   SESSIONS_PER_CLIENT_MAX,
@@ -24,6 +25,9 @@ import {
   ZNODES_MAX,
 } from './limits.js';
 import type { ServerKind } from './server-process.js';
+
+/** Ensemble sizes `--ensemble` accepts (1 = standalone; odd sizes, as deployed). */
+export const ENSEMBLE_SIZES = [1, 3, 5, 7] as const;
 
 /**
  * The phases, in the order they run. set/read/recovery/delete need the znodes create made.
@@ -61,6 +65,12 @@ export interface Settings {
   readonly outSvg: string;
   readonly dataDirBase: string;
   readonly zookeeperHeap: string;
+  /** -Xmx of each ZooKeeper JVM in an ensemble. */
+  readonly ensembleZookeeperHeap: string;
+  /** Ensemble sizes to compare, in order: 1 = standalone, 3/5/7 = that many members per server kind. */
+  readonly ensembles: readonly number[];
+  /** Cold starts of each ensemble (--startup-runs; 0 under --smoke unless given: the run's own start is reported). */
+  readonly ensembleStartupRuns: number;
   readonly tszkNodeArgs: readonly string[];
   readonly keepData: boolean;
   /** Free text for the report (what was measured, e.g. the commit of a clean copy). */
@@ -79,7 +89,7 @@ Sizes (defaults: the published ZooKeeper stress test; --smoke: a few hundred ops
   --ratio-keys N      1 KiB znodes of the read/write-ratio curve (${FULL_SIZES.ratioKeys})
   --ratio-ops N       operations per point of the curve (${FULL_SIZES.ratioOps})
   --read-percents L   points of the curve (${DEFAULT_READ_PERCENTS.join(',')})
-  --startup-runs N    cold starts on an empty data dir, median reported (${FULL_SIZES.startupRuns})
+  --startup-runs N    cold starts on an empty data dir, median reported (${FULL_SIZES.startupRuns}; ensembles under --smoke: 0)
   --value-bytes N     value size of create/set (${DEFAULT_VALUE_BYTES})
   --smoke             every phase tiny (CI); explicit size flags still win
 Load
@@ -90,8 +100,10 @@ Load
   --phase-time-limit-ms N   a phase stops issuing after this long (${PHASE_TIME_LIMIT_MS})
 Servers
   --servers L         tszk,zookeeper (both; ZooKeeper is skipped when not installed)
+  --ensemble L        servers per side, one comparison each: 1 (standalone, the default), 3, 5, 7; e.g. 1,3
+                      (an ensemble on loopback per server kind; sessions spread over every member)
   --phases L          ${PHASES.join(',')}
-  --zookeeper-heap S  -Xmx of the ZooKeeper JVM (${DEFAULT_ZOOKEEPER_HEAP})
+  --zookeeper-heap S  -Xmx of the ZooKeeper JVM (${DEFAULT_ZOOKEEPER_HEAP}; each ensemble member: ${ENSEMBLE_ZOOKEEPER_HEAP})
   --tszk-node-args S  extra node flags for the tszk server, space separated (e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof")
   --data-dir D        where data dirs are made (${tmpdir()})
   --keep-data         do not remove the data dirs
@@ -117,6 +129,16 @@ function parseList<T extends string>(text: string, flag: string, allowed: readon
   return items as T[];
 }
 
+function parseEnsembles(text: string): number[] {
+  const sizes = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
+    const size = Number(s);
+    if (!(ENSEMBLE_SIZES as readonly number[]).includes(size)) throw new Error(`--ensemble: ${s} is not one of ${ENSEMBLE_SIZES.join(', ')}`);
+    return size;
+  });
+  if (sizes.length === 0) throw new Error('--ensemble needs at least one size');
+  return [...new Set(sizes)];
+}
+
 function parsePercents(text: string): number[] {
   return text.split(',').map((s) => {
     const value = parseCount(s, '--read-percents', PERCENT_MAX);
@@ -139,6 +161,17 @@ function collect(argv: readonly string[]): Map<string, string> {
     else throw new Error(`${name} needs a value`);
   }
   return raw;
+}
+
+function startupRuns(flag: string | undefined, smoke: boolean): { startupRuns: number; ensembleStartupRuns: number } {
+  const sizes = smoke ? SMOKE_SIZES : FULL_SIZES;
+  if (flag === undefined) return { startupRuns: sizes.startupRuns, ensembleStartupRuns: smoke ? 0 : sizes.startupRuns };
+  const runs = parseCount(flag, '--startup-runs', STARTUP_RUNS_MAX);
+  return { startupRuns: runs, ensembleStartupRuns: runs };
+}
+
+function heaps(flag: string | undefined): { zookeeperHeap: string; ensembleZookeeperHeap: string } {
+  return { zookeeperHeap: flag ?? DEFAULT_ZOOKEEPER_HEAP, ensembleZookeeperHeap: flag ?? ENSEMBLE_ZOOKEEPER_HEAP };
 }
 
 /** Settings from the command line, or 'help'. Throws on a bad flag. */
@@ -169,7 +202,7 @@ export function parseFlags(argv: readonly string[]): Settings | 'help' {
     ratioKeys: count('--ratio-keys', sizes.ratioKeys, ZNODES_MAX),
     ratioOps: count('--ratio-ops', sizes.ratioOps, ZNODES_MAX),
     readPercents: parsePercents(take('--read-percents') ?? DEFAULT_READ_PERCENTS.join(',')),
-    startupRuns: count('--startup-runs', sizes.startupRuns, STARTUP_RUNS_MAX, 0),
+    ...startupRuns(take('--startup-runs'), smoke),
     valueBytes: count('--value-bytes', DEFAULT_VALUE_BYTES, VALUE_BYTES_MAX, 0),
     clients: count('--clients', DEFAULT_CLIENTS, CLIENTS_MAX),
     sessionsPerClient: count('--sessions', DEFAULT_SESSIONS_PER_CLIENT, SESSIONS_PER_CLIENT_MAX),
@@ -182,7 +215,8 @@ export function parseFlags(argv: readonly string[]): Settings | 'help' {
     outJson: resolve(take('--out-json') ?? join(OUT_DIR, 'report.json')),
     outSvg: resolve(take('--out-svg') ?? join(OUT_DIR, 'read-ratio.svg')),
     dataDirBase: resolve(take('--data-dir') ?? tmpdir()),
-    zookeeperHeap: take('--zookeeper-heap') ?? DEFAULT_ZOOKEEPER_HEAP,
+    ...heaps(take('--zookeeper-heap')),
+    ensembles: parseEnsembles(take('--ensemble') ?? '1'),
     tszkNodeArgs: (take('--tszk-node-args') ?? '').split(' ').filter((s) => s.length > 0),
     keepData: take('--keep-data') !== undefined,
     note: take('--note') ?? '',

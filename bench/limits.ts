@@ -90,6 +90,16 @@ export const HISTOGRAM_OCTAVES = 40;
 
 /** Heap given to the reference ZooKeeper JVM (1M znodes do not fit the tests' 512m). */
 export const DEFAULT_ZOOKEEPER_HEAP = '2g';
+/** Heap of each ZooKeeper JVM of an ensemble (up to 7 on the machine), unless --zookeeper-heap says otherwise. */
+export const ENSEMBLE_ZOOKEEPER_HEAP = '512m';
+/** Ensemble members' zoo.cfg: initLimit and syncLimit in ticks (tickTime SERVER_TICK_TIME_MS). */
+export const ENSEMBLE_INIT_LIMIT_TICKS = 10;
+export const ENSEMBLE_SYNC_LIMIT_TICKS = 5;
+/** Ensemble members are polled for their first reply this often (many processes share 2 cores). */
+export const ENSEMBLE_STARTUP_POLL_INTERVAL_MS = 250;
+/** After every member answers, srvr is polled this often until one leader and N-1 followers show, for at most this long. */
+export const LEADER_POLL_INTERVAL_MS = 50;
+export const LEADER_TIMEOUT_MS = 60_000;
 /** zoo.cfg values both servers get. */
 export const SERVER_TICK_TIME_MS = 2000;
 export const SERVER_SNAP_COUNT = 100_000;

@@ -12,7 +12,7 @@ import { parseFlags, USAGE, type Settings } from './flags.js';
 import { describeMachine } from './machine.js';
 import { Progress } from './progress.js';
 import { renderMarkdown } from './report-markdown.js';
-import type { BenchReport, ServerResult } from './results.js';
+import type { BenchReport, EnsembleSection, ServerResult } from './results.js';
 import { stopAllServers, zookeeperInstalled } from './server-process.js';
 import { benchServers } from './suite.js';
 import { refuseNewDirs, removeAllDirs } from './temp-dirs.js';
@@ -26,9 +26,14 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** "tszk" standalone, "tszk ×3" for an ensemble. */
+export function sideLabel(server: ServerResult): string {
+  return server.ensembleSize === 1 ? server.kind : `${server.kind} ×${server.ensembleSize}`;
+}
+
 function chart(report: BenchReport): string {
-  const series = report.servers.map((server, i) => ({
-    label: server.kind,
+  const series = report.ensembles.flatMap((e) => e.servers).map((server, i) => ({
+    label: sideLabel(server),
     color: SERIES_COLORS[i % SERIES_COLORS.length]!,
     points: server.phases
       .filter((p) => p.readPercent !== undefined && p.failure === undefined)
@@ -87,7 +92,15 @@ async function main(argv: readonly string[]): Promise<number> {
   notes.push('The machine is shared (other engineers run tests concurrently): compare the load averages, and expect run-to-run noise of 10–20%.');
   const machine = describeMachine();
   const startedMs = Date.now();
-  const servers = await benchServers(plannedServers(settings, notes), settings, progress);
+  const kinds = plannedServers(settings, notes);
+  const ensembles: EnsembleSection[] = [];
+  for (const size of settings.ensembles) {
+    const sectionStartMs = Date.now();
+    progress.note(size === 1 ? 'standalone servers' : `ensembles of ${size} servers`);
+    const servers = await benchServers(kinds, size, settings, progress);
+    ensembles.push({ size, servers, durationMs: Date.now() - sectionStartMs });
+  }
+  const servers = ensembles.flatMap((e) => e.servers);
   const report: BenchReport = {
     command: ['npm run bench --', ...argv.map(shellQuote)].join(' ').replace(/ --$/, ''),
     startedAt: new Date(startedMs).toISOString(),
@@ -95,7 +108,8 @@ async function main(argv: readonly string[]): Promise<number> {
     machine,
     loadAverageAtEnd: loadavg()[0] ?? 0,
     settings,
-    servers,
+    servers: ensembles[0]?.servers ?? [],
+    ensembles,
     notes,
   };
   await writeReports(report, settings);

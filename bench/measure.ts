@@ -4,7 +4,7 @@
  */
 import { loadavg } from 'node:os';
 import { Histogram } from './histogram.js';
-import { processCpuMs, processMemory, RssSampler } from './proc-stats.js';
+import { processesCpuMs, processesMemory, RssSampler } from './proc-stats.js';
 import type { Progress } from './progress.js';
 import { formatCount } from './progress.js';
 import type { PhaseResult } from './results.js';
@@ -58,8 +58,8 @@ export function failedPhase(name: string, failure: string, readPercent?: number)
   };
 }
 
-/** Runs `tasks` (one per worker) against the server `pid` and returns the phase's numbers. */
-export async function measurePhase(name: string, pid: number, clients: LoadClients, tasks: readonly TaskSpec[], progress: Progress, readPercent?: number): Promise<PhaseResult> {
+/** Runs `tasks` (one per worker) against the server processes `pids` (CPU and RSS summed over them) and returns the phase's numbers. */
+export async function measurePhase(name: string, pids: readonly number[], clients: LoadClients, tasks: readonly TaskSpec[], progress: Progress, readPercent?: number): Promise<PhaseResult> {
   const total = tasks.reduce((sum, t) => sum + t.count, 0);
   const window: Window = { startUs: 0, endUs: 0, serverCpuMs: 0, clientCpuUs: 0, peakRssBytes: 0, endRssBytes: 0 };
   let sampler: RssSampler | undefined;
@@ -68,17 +68,17 @@ export async function measurePhase(name: string, pid: number, clients: LoadClien
   const results = await clients.runPhase(tasks, {
     onStart: () => {
       window.startUs = monotonicUs();
-      window.serverCpuMs = processCpuMs(pid);
+      window.serverCpuMs = processesCpuMs(pids);
       clientCpu = process.cpuUsage();
-      sampler = new RssSampler(pid);
+      sampler = new RssSampler(pids);
     },
     onEnd: () => {
       window.endUs = monotonicUs();
-      window.serverCpuMs = processCpuMs(pid) - window.serverCpuMs;
+      window.serverCpuMs = processesCpuMs(pids) - window.serverCpuMs;
       const used = process.cpuUsage(clientCpu);
       window.clientCpuUs = used.user + used.system;
       window.peakRssBytes = sampler?.stop() ?? 0;
-      window.endRssBytes = processMemory(pid).rssBytes;
+      window.endRssBytes = processesMemory(pids).rssBytes;
     },
     onProgress: (done) => progress.update(done),
   }).finally(() => sampler?.stop());

@@ -91,9 +91,14 @@ export function pump(sessions: readonly LoadSession[], window: number, total: nu
   });
 }
 
-/** Opens `count` sessions in parallel. */
-export async function openSessions(task: TaskSpec, count: number): Promise<LoadSession[]> {
-  const opened = await Promise.allSettled(Array.from({ length: count }, () => LoadSession.open(task.host, task.port)));
+/** The client port session `index` of the task connects to: sessions go round the members. */
+export function sessionPort(task: TaskSpec, index: number): number {
+  return task.ports[(task.firstSession + index) % task.ports.length]!;
+}
+
+/** Opens `count` sessions in parallel, session i on member (firstSession + offset + i) mod members. */
+export async function openSessions(task: TaskSpec, count: number, offset = 0): Promise<LoadSession[]> {
+  const opened = await Promise.allSettled(Array.from({ length: count }, (_, i) => LoadSession.open(task.host, sessionPort(task, offset + i))));
   const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed !== undefined) {

@@ -50,28 +50,53 @@ export function processMemory(pid: number): MemoryUse {
   return { rssBytes: kib('VmRSS') * KIB, peakRssBytes: kib('VmHWM') * KIB };
 }
 
-/** Samples a process's RSS while a phase runs; the peak of the samples is the phase's peak. */
+/** Samples the summed RSS of a set of processes (one server, or an ensemble's members) while a phase runs. */
 export class RssSampler {
   private peakBytes = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number) {
+  constructor(private readonly pids: readonly number[]) {
     this.sample();
     this.timer = setInterval(() => this.sample(), RSS_SAMPLE_INTERVAL_MS);
   }
 
   private sample(): void {
-    try {
-      this.peakBytes = Math.max(this.peakBytes, processMemory(this.pid).rssBytes);
-    } catch {
-      // The process may have exited; the samples so far stand.
+    let total = 0;
+    for (const pid of this.pids) {
+      try {
+        total += processMemory(pid).rssBytes;
+      } catch {
+        // The process may have exited; the others still count.
+      }
     }
+    this.peakBytes = Math.max(this.peakBytes, total);
   }
 
-  /** Takes a last sample, stops, and returns the largest RSS seen. */
+  /** Takes a last sample, stops, and returns the largest summed RSS seen. */
   stop(): number {
     this.sample();
     clearInterval(this.timer);
     return this.peakBytes;
   }
+}
+
+/** CPU ms summed over processes (an ensemble's members). */
+export function processesCpuMs(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+}
+
+/** RSS and VmHWM summed over processes; one that has exited counts as 0. */
+export function processesMemory(pids: readonly number[]): MemoryUse {
+  let rssBytes = 0;
+  let peakRssBytes = 0;
+  for (const pid of pids) {
+    try {
+      const m = processMemory(pid);
+      rssBytes += m.rssBytes;
+      peakRssBytes += m.peakRssBytes;
+    } catch {
+      // Exited.
+    }
+  }
+  return { rssBytes, peakRssBytes };
 }

@@ -38,6 +38,11 @@ export function getChildrenBody(path: string, watch = false): Encode {
   return (w) => R.GetChildrenRequest.write(w, { path, watch });
 }
 
+/** sync: the server the session is on catches up with the leader before answering (ensembles). */
+export function syncBody(path: string): Encode {
+  return (w) => R.SyncRequest.write(w, { path });
+}
+
 /** The path a create reply carries (the sequential name for sequential nodes). */
 export function createdPath(frame: Buffer): string {
   return R.CreateResponse.read(replyBody(frame)).path ?? '';

@@ -49,6 +49,10 @@ export interface RecoveryResult {
 
 export interface ServerResult {
   readonly kind: ServerKind;
+  /** Servers run: 1 standalone, else an ensemble of that many; CPU and RSS are summed over them. */
+  readonly ensembleSize: number;
+  /** srvr `Mode:` of each member when the run's cluster came up (standalone; leader/follower). */
+  readonly modes: readonly string[];
   /** First line of `srvr`. */
   readonly version: string;
   /** Cold starts on an empty data dir, spawn to first successful request. */
@@ -61,6 +65,13 @@ export interface ServerResult {
   readonly failure?: string;
 }
 
+export interface EnsembleSection {
+  /** 1 = standalone servers; 3, 5, 7 = ensembles of that many members per server kind. */
+  readonly size: number;
+  readonly servers: readonly ServerResult[];
+  readonly durationMs: number;
+}
+
 export interface BenchReport {
   readonly command: string;
   readonly startedAt: string;
@@ -69,7 +80,10 @@ export interface BenchReport {
   /** 1-minute load average when the run ended. */
   readonly loadAverageAtEnd: number;
   readonly settings: Settings;
+  /** The first ensemble size's results (kept for tools that read one comparison, e.g. profile-summary). */
   readonly servers: readonly ServerResult[];
+  /** One comparison per ensemble size, in the order run (`--ensemble`). */
+  readonly ensembles: readonly EnsembleSection[];
   readonly notes: readonly string[];
 }
 

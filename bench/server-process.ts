@@ -33,6 +33,14 @@ export interface LaunchOptions {
   readonly tszkNodeArgs: readonly string[];
   /** -Xmx for the ZooKeeper JVM. */
   readonly zookeeperHeap: string;
+  /** More zoo.cfg lines (an ensemble member's server.N lines, initLimit, syncLimit). */
+  readonly extraConfig?: readonly string[];
+  /** Poll for the first reply this often (default STARTUP_POLL_INTERVAL_MS); ensembles poll slower. */
+  readonly pollIntervalMs?: number;
+  /** Label for errors and progress (e.g. "tszk server 2"). */
+  readonly label?: string;
+  /** Polled while waiting: a reason stops the wait (another member of the ensemble failed). */
+  readonly giveUp?: () => string | undefined;
 }
 
 export interface ServerProcess {
@@ -113,7 +121,9 @@ function configLines(options: LaunchOptions): string[] {
     'maxClientCnxns=0',
     `snapCount=${SERVER_SNAP_COUNT}`,
     '4lw.commands.whitelist=*',
-    ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
+    // No AdminServer (port 8080 by default): ensemble members would collide on it.
+    'admin.enableServer=false',
+    ...(options.extraConfig ?? []),
   ];
 }
 
@@ -168,14 +178,15 @@ export async function launchServer(options: LaunchOptions): Promise<ServerProces
   let spawnError: Error | undefined;
   child.on('error', (error) => (spawnError = error));
   const deadline = spawnedMs + STARTUP_TIMEOUT_MS;
-  while (performance.now() < deadline && spawnError === undefined && !exited(child)) {
+  let gaveUp: string | undefined;
+  while (performance.now() < deadline && spawnError === undefined && !exited(child) && (gaveUp = options.giveUp?.()) === undefined) {
     if (await answers(options.port)) {
       const startupMs = performance.now() - spawnedMs;
       return { kind: options.kind, pid: child.pid!, port: options.port, startupMs, logTail: () => tail, hasExited: () => exited(child), stop: () => stopChild(child) };
     }
-    await sleep(STARTUP_POLL_INTERVAL_MS);
+    await sleep(options.pollIntervalMs ?? STARTUP_POLL_INTERVAL_MS);
   }
   await stopChild(child);
-  const why = spawnError?.message ?? (exited(child) ? `exited with ${child.exitCode ?? child.signalCode}` : `no answer within ${STARTUP_TIMEOUT_MS} ms`);
-  throw new Error(`${options.kind} did not start on ${HOST}:${options.port} (${why})\n${tail}`);
+  const why = spawnError?.message ?? gaveUp ?? (exited(child) ? `exited with ${child.exitCode ?? child.signalCode}` : `no answer within ${STARTUP_TIMEOUT_MS} ms`);
+  throw new Error(`${options.label ?? options.kind} did not start on ${HOST}:${options.port} (${why})\n${tail}`);
 }

@@ -9,7 +9,10 @@ export type TaskKind = 'create' | 'set' | 'read' | 'delete' | 'mixed' | 'ephemer
 export interface TaskSpec {
   readonly kind: TaskKind;
   readonly host: string;
-  readonly port: number;
+  /** Client ports of the servers; session k of the task connects to ports[(firstSession + k) % ports.length]. */
+  readonly ports: readonly number[];
+  /** This task's first session in the phase's numbering, so that sessions spread over every member. */
+  readonly firstSession: number;
   /** Index of the worker running this task (names its paths where they must not collide). */
   readonly worker: number;
   /** Pipelined sessions (create/set/read/delete/mixed) or concurrent loops (lock, watch-cycle). */

@@ -36,4 +36,6 @@ export type ZabMessage =
   | { readonly type: 'UPTODATE'; readonly commitZxid: bigint }
   /** Leader -> observer: a committed txn with its payload. */
   | { readonly type: 'INFORM'; readonly entry: Entry }
-  | { readonly type: 'PING' };
+  | { readonly type: 'PING' }
+  /** Answer to a FOLLOWERINFO sent to a server that follows someone else: look for the leader again. */
+  | { readonly type: 'NOTLEADER' };

@@ -81,6 +81,9 @@ interface LearnerView {
   lastHeard: number;
 }
 
+/** Ticks between FOLLOWERINFOs while the leader has not answered. */
+const FOLLOWERINFO_RESEND_TICKS = 10;
+
 function isQuorumIn(members: Iterable<ServerId>, voters: ReadonlySet<ServerId>): boolean {
   let count = 0;
   for (const id of members) if (voters.has(id)) count++;
@@ -122,6 +125,7 @@ export class ZabPeer {
   /** discovery -> sync (after LEADERINFO) -> synced (after NEWLEADER: proposals are acked) -> broadcast. */
   private learnerPhase: 'discovery' | 'sync' | 'synced' | 'broadcast' = 'discovery';
   private lastHeardFromLeader = 0;
+  private followerInfoSentAt = 0;
 
   constructor(private readonly config: ZabConfig, durable: DurableState) {
     this.acceptedEpoch = durable.acceptedEpoch;
@@ -265,7 +269,7 @@ export class ZabPeer {
       this.leader = vote.leader;
       this.learnerPhase = 'discovery';
       this.lastHeardFromLeader = this.ticks;
-      this.send(vote.leader, { type: 'FOLLOWERINFO', acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid, observer: this.role === 'OBSERVING' });
+      this.sendFollowerInfo();
     }
     this.ready.role = this.role;
   }
@@ -285,6 +289,9 @@ export class ZabPeer {
       this.leaderReceive(from, envelope.m);
     } else if ((this.role === 'FOLLOWING' || this.role === 'OBSERVING') && from === this.leader) {
       this.learnerReceive(envelope.m);
+    } else if ((this.role === 'FOLLOWING' || this.role === 'OBSERVING') && envelope.m.type === 'FOLLOWERINFO') {
+      // `from` took this server for the leader (its votes said so before another won): tell it.
+      this.send(from, { type: 'NOTLEADER' });
     }
     return this.take();
   }
@@ -492,6 +499,8 @@ export class ZabPeer {
     const leader = this.leader!;
     switch (m.type) {
       case 'LEADERINFO':
+        // A repeat (answering a repeated FOLLOWERINFO) after NEWLEADER changes nothing.
+        if (this.learnerPhase === 'synced' || this.learnerPhase === 'broadcast') return;
         if (m.newEpoch < this.acceptedEpoch) {
           this.goLooking();
           return;
@@ -550,6 +559,9 @@ export class ZabPeer {
       case 'PING':
         this.send(leader, { type: 'PING' });
         return;
+      case 'NOTLEADER':
+        if (this.learnerPhase === 'discovery') this.goLooking();
+        return;
       default:
         return;
     }
@@ -557,6 +569,19 @@ export class ZabPeer {
 
   private learnerTick(): void {
     const limit = this.learnerPhase === 'broadcast' ? this.config.syncLimitTicks : this.config.initLimitTicks;
-    if (this.ticks - this.lastHeardFromLeader > limit) this.goLooking();
+    if (this.ticks - this.lastHeardFromLeader > limit) {
+      this.goLooking();
+      return;
+    }
+    // A learner can decide before it has a link to its leader (a quorum of others' votes is
+    // enough), and a message without a link is lost: say FOLLOWERINFO again until the leader
+    // answers, as ZooKeeper's follower keeps connecting to the leader's quorum port. The leader
+    // takes a repeat before its LEADERINFO arrived as a fresh start of discovery.
+    if (this.learnerPhase === 'discovery' && this.ticks - this.followerInfoSentAt >= FOLLOWERINFO_RESEND_TICKS) this.sendFollowerInfo();
+  }
+
+  private sendFollowerInfo(): void {
+    this.followerInfoSentAt = this.ticks;
+    this.send(this.leader!, { type: 'FOLLOWERINFO', acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid, observer: this.role === 'OBSERVING' });
   }
 }

@@ -13,7 +13,7 @@ import type { LearnerMessage } from './learner-messages.js';
 
 const KIND = {
   VOTE: 1, FOLLOWERINFO: 2, LEADERINFO: 3, ACKEPOCH: 4, DIFF: 5, TRUNC: 6, SNAP: 7, PROPOSAL: 8,
-  COMMIT: 9, NEWLEADER: 10, ACK: 11, UPTODATE: 12, INFORM: 13, PING: 14,
+  COMMIT: 9, NEWLEADER: 10, ACK: 11, UPTODATE: 12, INFORM: 13, PING: 14, NOTLEADER: 15,
   REQUEST: 20, SYNC: 21, SYNCED: 22, TOUCH: 23, CONFIG: 24,
 } as const;
 
@@ -112,6 +112,7 @@ export function encodeEnvelope(envelope: Envelope): Buffer {
       break;
     case 'DIFF':
     case 'PING':
+    case 'NOTLEADER':
       break;
   }
   return w.toBuffer();
@@ -147,6 +148,7 @@ export function decodeEnvelope(bytes: Buffer, maxBuffer: number): Envelope {
     case KIND.UPTODATE: m = { type: 'UPTODATE', commitZxid: r.readLong() }; break;
     case KIND.INFORM: m = { type: 'INFORM', entry: readEntry(r) }; break;
     case KIND.PING: m = { type: 'PING' }; break;
+    case KIND.NOTLEADER: m = { type: 'NOTLEADER' }; break;
     case KIND.REQUEST: case KIND.SYNC: case KIND.SYNCED: case KIND.TOUCH: case KIND.CONFIG: {
       const learner = readLearner(kind, r);
       r.expectEnd(learner.type);

@@ -23,6 +23,7 @@ const samples: Envelope[] = [
   { kind: 'zab', m: { type: 'UPTODATE', commitZxid: entry.zxid } },
   { kind: 'zab', m: { type: 'INFORM', entry } },
   { kind: 'zab', m: { type: 'PING' } },
+  { kind: 'zab', m: { type: 'NOTLEADER' } },
   { kind: 'learner', m: { type: 'REQUEST', request: { sessionId: -0x1234_5678_9abcn, cxid: 17, type: 2, payload: Buffer.from('record'), timeoutMs: 30_000, authIds: [{ scheme: 'ip', id: '127.0.0.1' }, { scheme: 'digest', id: 'u:h=' }] } } },
   { kind: 'learner', m: { type: 'SYNC', id: 9 } },
   { kind: 'learner', m: { type: 'SYNCED', id: 9, zxid: entry.zxid } },

@@ -45,6 +45,20 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = 15_
   }
 }
 
+/** Creates `path`, retrying while the client moves between members (CONNECTIONLOSS: the create may have happened). */
+async function createSurely(client: ZooKeeperClient, path: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.create(path, null);
+      return;
+    } catch (e) {
+      if (e instanceof KeeperError && e.code === ErrorCode.NODEEXISTS && attempt > 0) return;
+      if (!(e instanceof KeeperError) || e.code !== ErrorCode.CONNECTIONLOSS || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 const statText = (s: Stat): string => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
 
 /** Reads `path` through each member alone, after a sync: the replicas must agree. */
@@ -508,7 +522,8 @@ test('dynamic reconfiguration: a server joins, another leaves, the leader remove
     const rest = remaining.filter((id) => id !== leader);
     const next = await ensemble.waitForQuorum(rest, 30_000);
     assert.notEqual(next, leader);
-    await writer.create('/after-leader-left', null);
+    // The writer's member may drop it while the ensemble changes leader.
+    await createSurely(writer, '/after-leader-left');
     for (const id of rest) {
       const c = await connect(ensemble.connectString([id]));
       await c.sync('/');
