@@ -18,7 +18,7 @@ import type { ZkServer } from '../server/zk-server.js';
 import { ZabPeer, type Envelope, type Role, type ZabReady } from '../zab/peer.js';
 import type { Entry } from '../zab/messages.js';
 import type { LearnerMessage } from '../zab/learner-messages.js';
-import { QuorumTransport, type QuorumAddress } from '../runtime/quorum-transport.js';
+import { QuorumTransport } from '../runtime/quorum-transport.js';
 import type { Logger } from '../runtime/logger.js';
 import type { TxnLog } from '../storage/txn-log.js';
 import { readEpoch, writeEpoch } from '../storage/epoch-files.js';
@@ -27,25 +27,12 @@ import { LogReader } from '../storage/log-reader.js';
 import { LOG_PREFIX, joinPath, logFilesFrom, snapshotFileName, sortDataFiles, versionDir } from '../storage/file-names.js';
 import { formatMembership, observersOf, parseMembershipText, votersOf, type Membership } from '../config/membership.js';
 import { OpCode } from '../proto/op-code.js';
-import { peerAddresses } from './quorum-plan.js';
+import { peerAddresses, type QuorumPlan } from './quorum-plan.js';
 
-export interface QuorumHostOptions {
-  readonly self: ServerId;
-  /** The membership in effect at start (voters and observers follow from it). */
-  readonly membership: Membership;
+/** The plan (who, where, limits: quorum-plan.ts) plus the server, the disk and the hooks. */
+export interface QuorumHostOptions extends QuorumPlan {
   /** Writes a committed membership where operators look for it (zoo.cfg.dynamic.<version>). */
   readonly onMembership?: (membership: Membership, text: string) => Promise<void>;
-  readonly voters: ReadonlySet<ServerId>;
-  readonly observers: ReadonlySet<ServerId>;
-  /** Where this server's quorum link listens, and where the others' are. */
-  readonly listen: QuorumAddress;
-  readonly peers: ReadonlyMap<ServerId, QuorumAddress>;
-  /** One peer tick, ms (election timing, pings, limits). */
-  readonly peerTickMs: number;
-  readonly initLimitTicks: number;
-  readonly syncLimitTicks: number;
-  /** Committed txns kept in memory for DIFF (commitLogCount). */
-  readonly historyRetained: number;
   readonly fs: FileSystem;
   readonly dataDir: string;
   readonly dataLogDir: string;

@@ -13,15 +13,19 @@ export const PEER_TICK_MS = 50;
 
 export interface QuorumPlan {
   readonly self: bigint;
-  readonly voters: Set<bigint>;
-  readonly observers: Set<bigint>;
+  /** The membership in effect at start; voters and observers follow from it. */
+  readonly membership: Membership;
+  readonly voters: ReadonlySet<bigint>;
+  readonly observers: ReadonlySet<bigint>;
+  /** Where this server's quorum link listens, and where the others' are. */
   readonly listen: QuorumAddress;
-  readonly peers: Map<bigint, QuorumAddress>;
+  readonly peers: ReadonlyMap<bigint, QuorumAddress>;
+  /** One peer tick, ms (election timing, pings, limits). */
   readonly peerTickMs: number;
   readonly initLimitTicks: number;
   readonly syncLimitTicks: number;
+  /** Committed txns kept in memory for DIFF (commitLogCount). */
   readonly historyRetained: number;
-  readonly membership: Membership;
 }
 
 /**
@@ -31,8 +35,7 @@ export interface QuorumPlan {
 export function quorumPlan(config: ServerConfig, membership: Membership = staticMembership(config)): QuorumPlan {
   const self = membership.servers.find((s) => s.id === config.myid);
   if (self === undefined) throw new Error(`myid ${config.myid} names no server.N line in the membership (version ${membership.version.toString(16)})`);
-  const peers = new Map<bigint, QuorumAddress>();
-  for (const s of membership.servers) if (s.id !== self.id) peers.set(s.id, { host: s.host, port: s.electionPort });
+  const peers = peerAddresses(membership, self.id);
   const ticks = (limit: number): number => Math.max(4, Math.ceil((limit * config.tickTimeMs) / PEER_TICK_MS));
   return {
     self: self.id, voters: votersOf(membership), observers: observersOf(membership), peers, membership,
