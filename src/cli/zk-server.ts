@@ -102,6 +102,8 @@ async function startForeground(file: string | undefined): Promise<number> {
   const logger = new ServerLogger({
     level: config.log.level,
     console: !daemon || logDir === undefined,
+    // ZooKeeper's log lines name an ensemble member: [myid:N].
+    ...(decision.mode === 'quorum' && config.myid !== undefined ? { myid: String(config.myid) } : {}),
     ...(logDir !== undefined && {
       file: { dir: logDir, name: config.log.file ?? `${logFileName()}.log`, maxFileBytes: config.log.maxFileBytes, maxBackupIndex: config.log.maxBackupIndex },
     }),
