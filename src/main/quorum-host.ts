@@ -302,7 +302,7 @@ export class QuorumHost {
 
   private appendAll(item: Item): void {
     const append = item.ready.persist.append;
-    for (const entry of append) this.options.txnLog.append(this.proposed.get(entry.zxid) ?? decodeEntry(entry));
+    for (const entry of append) this.options.txnLog.appendEncoded(entry.zxid, entry.data);
     if (append.length > 0) item.waitZxid = append[append.length - 1]!.zxid;
   }
 

@@ -131,11 +131,18 @@ export class TxnLog {
    * much unsynced data (OVERLOADED: the caller must stop taking writes until it drains).
    */
   append(entry: TxnEntry): void {
+    this.appendEncoded(entry.header.zxid, encodeTxn(entry));
+  }
+
+  /**
+   * `append` for a txn already encoded (TxnHeader + record, as `encodeTxn` writes it): an
+   * ensemble member logs the bytes its leader proposed without decoding them first.
+   */
+  appendEncoded(zxid: bigint, txn: Uint8Array): void {
     if (this.failure !== undefined) throw new TxnLogError('FAILED', 'txn log failed', { cause: this.failure });
     if (this.closing) throw new TxnLogError('CLOSED', 'txn log is closed');
-    const zxid = entry.header.zxid;
     assert(this.lastAppendedZxid === undefined || zxid > this.lastAppendedZxid, `txn log zxid ${zxid} does not increase`);
-    const bytes = encodeLogRecord(encodeTxn(entry));
+    const bytes = encodeLogRecord(txn);
     if (this.pendingTxns >= TXN_LOG_PENDING_TXNS_MAX || this.pendingBytes + bytes.length > TXN_LOG_PENDING_BYTES_MAX) {
       throw new TxnLogError('OVERLOADED', `txn log has ${this.pendingTxns} txns (${this.pendingBytes} bytes) waiting for the disk`);
     }
