@@ -315,16 +315,21 @@ export class DataTree {
   private deleteNode(path: string, zxid: bigint): void {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
-    const node = this.nodes.get(path);
-    if (parent === undefined || node === undefined || path === '/') throw new TxnFailure(ErrorCode.NONODE);
-    this.preserve(parentPath, parent);
-    this.preserve(path, node);
-    parent.children.delete(nameOf(path));
+    if (parent === undefined || path === '/') throw new TxnFailure(ErrorCode.NONODE);
+    // As DataTree.deleteNode: the parent's pzxid moves forward (never back, a later create may
+    // have set it) even when the child is already gone, which happens when txns are replayed
+    // over a fuzzy ZooKeeper snapshot.
     if (zxid > parent.pzxid) {
+      this.preserve(parentPath, parent);
       this.digestOut(parent);
       parent.pzxid = zxid;
       this.digestIn(parentPath, parent, false);
     }
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
+    this.preserve(parentPath, parent);
+    this.preserve(path, node);
+    parent.children.delete(nameOf(path));
     this.nodes.delete(path);
     this.digestOut(node);
     this.aclCache.release(node.acl);

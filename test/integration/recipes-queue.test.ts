@@ -31,7 +31,9 @@ describeOnTargets('queues', (target) => {
     const producers = await pool.openMany(PRODUCERS);
     const consumers = await pool.openMany(CONSUMERS);
     const lostPut = producers[0]!.proxy.loseNextReply([OpCode.multi]);
-    const lostClaim = consumers[0]!.proxy.loseNextReply([OpCode.create]);
+    // Which consumer claims first depends on timing: each loses the reply to its first claim, and
+    // at least one must (60 items are claimed).
+    const lostClaims = consumers.map(({ proxy }) => proxy.loseNextReply([OpCode.create]));
     const total = PRODUCERS * ITEMS_PER_PRODUCER;
     const taken: string[] = [];
     const producing = producers.map(async ({ client }, p) => {
@@ -59,10 +61,10 @@ describeOnTargets('queues', (target) => {
         all[Math.floor(random() * all.length)]!.proxy.cut();
       }
     })();
-    await Promise.all(producing);
+    await within(Promise.all(producing), WAIT_MS_MAX, 'every item to be put');
     const perConsumer = await within(Promise.all(consuming), WAIT_MS_MAX, 'every item to be taken');
     await faults;
-    await Promise.all([lostPut, lostClaim]);
+    await within(Promise.all([lostPut, Promise.race(lostClaims)]), WAIT_MS_MAX, 'a lost put reply and a lost claim reply');
     const expected = [];
     for (let p = 0; p < PRODUCERS; p++) for (let i = 0; i < ITEMS_PER_PRODUCER; i++) expected.push(`p${p}-${i}`);
     assert.deepEqual([...taken].sort(), expected.sort(), 'each item taken exactly once (none lost, none twice)');
