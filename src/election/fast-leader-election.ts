@@ -205,7 +205,7 @@ export class FastLeaderElection {
       }
     }
     this.outOfElection.set(from, { ...n });
-    if (this.hasQuorumFor(this.outOfElection, vote, n.electionEpoch) && this.leaderConfirms(this.outOfElection, n.leader, n.electionEpoch)) {
+    if (this.hasDecidedQuorumFor(this.outOfElection, vote) && this.leaderConfirms(this.outOfElection, n.leader, n.electionEpoch)) {
       this.logicalClock = n.electionEpoch;
       return this.conclude({ ...vote, electionEpoch: n.electionEpoch, state: n.state });
     }
@@ -224,6 +224,19 @@ export class FastLeaderElection {
     let count = 0;
     for (const [sid, v] of votes) {
       if (this.voters.has(sid) && v.electionEpoch === electionEpoch && sameProposal(v, proposal)) count++;
+    }
+    return count * 2 > this.voters.size;
+  }
+
+  /**
+   * Do a majority of voters already follow or lead `vote`'s leader in its epoch? Their rounds may
+   * differ (a server can follow a leader elected in a later round, joining once it leads), so,
+   * as ZooKeeper's Vote.equals for decided votes (ZOOKEEPER-1732), the round is not compared.
+   */
+  private hasDecidedQuorumFor(votes: ReadonlyMap<ServerId, Recorded>, vote: Proposal): boolean {
+    let count = 0;
+    for (const [sid, v] of votes) {
+      if (this.voters.has(sid) && v.state !== PeerState.LOOKING && v.leader === vote.leader && v.peerEpoch === vote.peerEpoch) count++;
     }
     return count * 2 > this.voters.size;
   }

@@ -54,3 +54,15 @@ test('ZAB keeps one history and loses no committed txn through crashes, restarts
   assert.ok(committedTotal > seeds.length * 50, `only ${committedTotal} txns committed over ${seeds.length} seeds: the simulation exercised too little`);
   if (seeds.length >= 3) assert.ok(snapshots > 0, 'no learner was ever synced by SNAP: the simulation missed that path');
 });
+
+/**
+ * Seeds that once failed, replayed on every run. 1094: a server that decided to follow a leader
+ * elected in a later round announced an older round than the leader, and a late joiner required
+ * both in one round, so it stayed LOOKING forever (fixed in election: decided votes are compared
+ * by leader and epoch only, as ZooKeeper's Vote.equals).
+ */
+const REGRESSION_SEEDS = [1094];
+
+test('seeds that once failed stay fixed', () => {
+  for (const seed of REGRESSION_SEEDS) runSeed(seed);
+});
