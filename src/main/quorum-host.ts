@@ -499,7 +499,7 @@ function decodeEntry(entry: Entry): TxnEntry {
 function isEmpty(ready: ZabReady): boolean {
   const p = ready.persist;
   return p.append.length === 0 && p.acceptedEpoch === undefined && p.currentEpoch === undefined && p.truncateTo === undefined && p.snapshot === undefined
-    && p.replace === undefined && ready.messages.length === 0 && ready.committed.length === 0 && ready.close.length === 0 && ready.role === undefined;
+    && ready.messages.length === 0 && ready.committed.length === 0 && ready.close.length === 0 && ready.role === undefined;
 }
 
 function sameServing(a: Serving, b: Serving): boolean {

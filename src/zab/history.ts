@@ -92,12 +92,6 @@ export class History {
     return out;
   }
 
-  replace(entries: readonly Entry[]): void {
-    this.entries = [...entries];
-    this.committedCount = 0;
-    this.baseZxid = 0n;
-  }
-
   /** Everything is now a snapshot at `zxid` (SNAP): no entries held, all committed. */
   resetTo(zxid: bigint): void {
     this.entries = [];

@@ -54,8 +54,6 @@ export interface ZabReady {
     currentEpoch?: bigint;
     /** Drop logged entries after this zxid (TRUNC), before appending. */
     truncateTo?: bigint;
-    /** Replace the whole log (tests' in-memory hosts), before appending. */
-    replace?: readonly Entry[];
     /** SNAP: make this state (the leader's, as of `zxid`) durable in place of everything logged, before appending. */
     snapshot?: { zxid: bigint; state: Uint8Array };
     append: Entry[];

@@ -118,7 +118,6 @@ export class Cluster {
     const p = ready.persist;
     if (p.acceptedEpoch !== undefined) node.durable.acceptedEpoch = p.acceptedEpoch;
     if (p.currentEpoch !== undefined) node.durable.currentEpoch = p.currentEpoch;
-    if (p.replace !== undefined) node.durable.entries = [...p.replace];
     if (p.snapshot !== undefined) {
       // SNAP: the leader's committed history replaces everything this server logged.
       const state = decodeState(p.snapshot.state);
