@@ -119,6 +119,10 @@ export class CacheEngine {
   get walksCompleted(): number {
     return this.completedWalks;
   }
+  /** True while a walk is running or waiting to be retried. */
+  get walking(): boolean {
+    return this.currentWalk !== null || this.rewalkTimer !== null;
+  }
 
   /** Starts the watch and the initial load; resolves when the load is complete. */
   start(): Promise<void> {

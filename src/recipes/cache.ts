@@ -55,6 +55,10 @@ abstract class CacheFacade {
   get loadsCompleted(): number {
     return this.engine.walksCompleted;
   }
+  /** True while a load (the initial one or a resync) is running or about to be retried. */
+  get loading(): boolean {
+    return this.engine.walking;
+  }
   /** Stops watching. The last copy stays readable. */
   close(): Promise<void> {
     return this.engine.close();
