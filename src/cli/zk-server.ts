@@ -24,7 +24,6 @@ import { AdminServerError, startServer } from '../main/server.js';
 import { NOT_SERVING } from '../admin/four-letter.js';
 import { loadServerConfig, readConfigText, type LoadedConfig } from '../runtime/config-files.js';
 import { ServerLogger } from '../runtime/logger.js';
-import { runDataTool } from './data-tools.js';
 
 const USAGE = 'Usage: zk-server [--config <conf-dir>] {start|start-foreground|stop|version|restart|status|print-cmd} [zoo.cfg]\n'
   + '       zk-server {snapshot-dump|txnlog-dump|purge} ...';
@@ -352,7 +351,8 @@ function printCmd(file: string | undefined): number {
 
 async function main(argv: string[]): Promise<number> {
   const [first] = argv;
-  if (first === 'snapshot-dump' || first === 'txnlog-dump' || first === 'purge') return runDataTool(first, argv.slice(1));
+  // Loaded only when asked for: the server's start does not pay for compiling the data tools.
+  if (first === 'snapshot-dump' || first === 'txnlog-dump' || first === 'purge') return (await import('./data-tools.js')).runDataTool(first, argv.slice(1));
   const { command, file } = parseArgs(argv);
   switch (command) {
     case 'version':

@@ -8,6 +8,8 @@ export class JuteError extends Error {
 /** Reads jute primitives from one record's bytes; every length is checked before use. */
 export class JuteReader {
   private offset: number;
+  /** Over `buffer`, made on the first long: DataView's bigint accessors are several times faster than Buffer's. */
+  private view: DataView | undefined;
 
   constructor(
     private readonly buffer: Buffer,
@@ -41,7 +43,7 @@ export class JuteReader {
 
   readLong(): bigint {
     this.need(8);
-    const value = this.buffer.readBigInt64BE(this.offset);
+    const value = (this.view ??= new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength)).getBigInt64(this.offset);
     this.offset += 8;
     return value;
   }

@@ -4,14 +4,15 @@
  */
 import { isAllowed, maskDigests } from '../auth/acl.js';
 import { schemeOf } from '../auth/schemes.js';
-import type { Id } from '../proto/data.js';
+import type { Id, Stat } from '../proto/data.js';
 import { AddWatchMode, EventType, Perms } from '../proto/defs.js';
 import { ErrorCode, KeeperError } from '../proto/error-code.js';
 import { OpCode } from '../proto/op-code.js';
 import * as R from '../proto/records.js';
 import { JuteWriter } from '../jute/writer.js';
 import type { DataTree } from '../tree/data-tree.js';
-import type { Znode } from '../tree/znode.js';
+import { storeData, type StoredData, type Znode } from '../tree/znode.js';
+import type { Codec } from '../jute/schema.js';
 import type { WatchManager, WatcherId } from '../watch/watch-manager.js';
 import { body, type ReplyBody } from './replies.js';
 import type { ReadOp, Request, SetWatchesRequest } from './request.js';
@@ -29,6 +30,24 @@ export interface ReadOutcome {
   /** Events to send to this connection before the reply (setWatches on changed nodes). */
   readonly events?: ReadonlyArray<{ type: number; path: string }>;
 }
+
+/** A GetDataResponse whose data is still in the node's stored form. */
+interface StoredDataResponse {
+  readonly stored: StoredData;
+  readonly stat: Stat;
+}
+
+/** Writes a GetDataResponse straight from the stored data: no Buffer per read. */
+const GetDataFromNode: Codec<StoredDataResponse> = {
+  read: (r) => {
+    const response = R.GetDataResponse.read(r);
+    return { stored: storeData(response.data), stat: response.stat };
+  },
+  write: (w, value) => {
+    w.writeLatin1Buffer(value.stored);
+    R.stat.write(w, value.stat);
+  },
+};
 
 const ok = (reply?: ReplyBody): ReadOutcome => (reply === undefined ? { err: 0 } : { err: 0, body: reply });
 
@@ -55,10 +74,10 @@ export class Reads {
     return node;
   }
 
-  private getData(op: { path: string; watch: boolean }, context: ReadContext): { data: Buffer | null; stat: ReturnType<Znode['stat']> } {
+  private getData(op: { path: string; watch: boolean }, context: ReadContext): StoredDataResponse {
     const node = this.node(op.path, Perms.READ, context);
     if (op.watch) this.watches.addDataWatch(op.path, context.watcher);
-    return { data: node.data, stat: node.stat() };
+    return { stored: node.stored, stat: node.stat() };
   }
 
   private getChildren(path: string, watch: boolean, context: ReadContext): { children: string[]; node: Znode } {
@@ -77,7 +96,7 @@ export class Reads {
         return ok(body(R.ExistsResponse, { stat: node.stat() }));
       }
       case OpCode.getData:
-        return ok(body(R.GetDataResponse, this.getData(request, context)));
+        return ok(body(GetDataFromNode, this.getData(request, context)));
       case OpCode.getChildren:
         return ok(body(R.GetChildrenResponse, { children: this.getChildren(request.path, request.watch, context).children }));
       case OpCode.getChildren2: {
@@ -138,7 +157,7 @@ export class Reads {
       try {
         if (op.op === OpCode.getData) {
           const value = this.getData(op, context);
-          results.push({ type: op.op, write: (w) => R.GetDataResponse.write(w, value) });
+          results.push({ type: op.op, write: (w) => GetDataFromNode.write(w, value) });
         } else {
           const { children } = this.getChildren(op.path, op.watch, context);
           results.push({ type: op.op, write: (w) => R.GetChildrenResponse.write(w, { children }) });

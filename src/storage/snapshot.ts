@@ -23,6 +23,7 @@ import type { FileSystem, AppendFile } from '../ports/file-system.js';
 import type { DataTree, TreeSnapshotView } from '../tree/data-tree.js';
 import type { AclEntry } from '../tree/acl-cache.js';
 import { parentOf } from '../tree/path.js';
+import { storeData } from '../tree/znode.js';
 import { adler32, ADLER32_INITIAL } from './adler32.js';
 import { CorruptSnapshotError } from './errors.js';
 import {
@@ -178,8 +179,8 @@ async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options
     const { path, node } = item;
     assert(nodes < SNAPSHOT_NODES_MAX, 'snapshot view yields more nodes than SNAPSHOT_NODES_MAX');
     assert(refs.has(node.acl.ref), `snapshot node ${path} uses ACL ref ${node.acl.ref} missing from the view`);
-    sink.writer.writeString(path === '/' ? '' : path).writeBuffer(node.data).writeLong(node.acl.ref);
-    writeStatPersisted(sink.writer, node.statPersisted());
+    sink.writer.writeString(path === '/' ? '' : path).writeLatin1Buffer(node.stored).writeLong(node.acl.ref);
+    writeStatPersisted(sink.writer, node);
     nodes++;
     await sink.flushIfLarge();
     if (nodes % options.yieldEvery === 0) await options.yieldFn();
@@ -251,7 +252,7 @@ function loadNodes(bytes: Buffer, path: string, parsed: ParsedSnapshot, tree: Da
     }
     // Interned by content rather than by the file's refs: refs are private to each snapshot,
     // and reusing them could collide with the entries a fresh tree already holds.
-    tree.loadNode(nodePath, node.data === null ? null : Buffer.from(node.data), entryOf(node.aclRef), node.stat);
+    tree.loadNode(nodePath, storeData(node.data), entryOf(node.aclRef), node.stat);
   });
 }
 

@@ -11,7 +11,7 @@ import type { TxnHeaderValue } from '../proto/records.js';
 import type { SubTxnBody, TxnBody } from '../proto/txn.js';
 import { AclCache, type AclEntry } from './acl-cache.js';
 import { childPath, nameOf, parentOf } from './path.js';
-import { Znode } from './znode.js';
+import { Znode, storeData, type StoredData } from './znode.js';
 import { DIGEST_VERSION, DigestLog, TreeDigest, contentCrc, isDigestExcluded, nodeDigest, type ZxidDigest } from './digest.js';
 import { LIMIT_NODE, QuotaPaths, STAT_NODE, StatsTrack, limitPath, quotaTarget, statPath } from './quota.js';
 
@@ -55,8 +55,12 @@ export class DataTree {
   /** Approximate bytes of paths and data, as ZooKeeper's approximate_data_size. */
   private dataSize = 0;
   lastProcessedZxid = 0n;
-  /** Pre-images of nodes changed while a snapshot is being written (null: absent at its start). */
-  private preimages: Map<string, Znode | null> | null = null;
+  /** The snapshot being written, if any: pre-images of the nodes changed since it began. */
+  private walk: SnapshotWalk | null = null;
+  /** The `seq` of the node inserted last. */
+  private lastSeq = 0;
+  /** The last txn time seen (shareTime). */
+  private lastTime = 0n;
   private triggers: WatchTrigger[] = [];
   /** Paths under a quota; their zookeeper_stats nodes are kept current. */
   private quotas = new QuotaPaths();
@@ -69,8 +73,8 @@ export class DataTree {
 
   constructor(configData: Buffer = EMPTY) {
     const open = this.aclCache.acquire(OPEN_ACL);
-    const root = new Znode(EMPTY, open, 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
-    this.nodes.set('/', root);
+    const root = new Znode('', open, 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
+    this.insert('/', root);
     this.digestIn('/', root, true);
     this.addSystemNode(ZOOKEEPER_NODE, EMPTY, OPEN_ACL);
     this.addSystemNode(QUOTA_NODE, EMPTY, OPEN_ACL);
@@ -80,9 +84,9 @@ export class DataTree {
   private addSystemNode(path: string, data: Buffer, acl: readonly Acl[]): void {
     // ZooKeeper sets /zookeeper/config's ACL with version -1, leaving its aversion at -1.
     const aversion = path === CONFIG_NODE ? -1 : 0;
-    const node = new Znode(data, this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, aversion, 0n, 0n);
-    this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))!.children.add(nameOf(path));
+    const node = new Znode(storeData(data), this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, aversion, 0n, 0n);
+    this.insert(path, node);
+    this.nodes.get(parentOf(path))!.addChild(nameOf(path));
     this.digestIn(path, node, true);
   }
 
@@ -250,19 +254,20 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (parent === undefined) throw new TxnFailure(ErrorCode.NONODE);
     const name = nameOf(path);
-    if (parent.children.has(name)) throw new TxnFailure(ErrorCode.NODEEXISTS);
+    if (parent.hasChild(name)) throw new TxnFailure(ErrorCode.NODEEXISTS);
     this.preserve(parentPath, parent);
     this.preserve(path, undefined);
     if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
     if (parentCVersion > parent.cversion) {
-      this.digestOut(parent);
+      this.digestOut(parentPath, parent);
       parent.cversion = parentCVersion;
       parent.pzxid = zxid;
       this.digestIn(parentPath, parent, false);
     }
-    const node = new Znode(data, this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
-    parent.children.add(name);
-    this.nodes.set(path, node);
+    time = this.shareTime(time);
+    const node = new Znode(storeData(data), this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
+    parent.addChild(name);
+    this.insert(path, node);
     this.digestIn(path, node, true);
     this.dataSize += path.length + (data?.length ?? 0);
     this.trackOwner(path, ephemeralOwner);
@@ -321,7 +326,7 @@ export class DataTree {
     // over a fuzzy ZooKeeper snapshot.
     if (zxid > parent.pzxid) {
       this.preserve(parentPath, parent);
-      this.digestOut(parent);
+      this.digestOut(parentPath, parent);
       parent.pzxid = zxid;
       this.digestIn(parentPath, parent, false);
     }
@@ -329,9 +334,9 @@ export class DataTree {
     if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
     this.preserve(parentPath, parent);
     this.preserve(path, node);
-    parent.children.delete(nameOf(path));
+    parent.removeChild(nameOf(path));
     this.nodes.delete(path);
-    this.digestOut(node);
+    this.digestOut(path, node);
     this.aclCache.release(node.acl);
     this.dataSize -= path.length + node.dataLength;
     this.untrackOwner(path, node.ephemeralOwner);
@@ -352,9 +357,9 @@ export class DataTree {
     this.preserve(path, node);
     const bytesDiff = (data?.length ?? 0) - node.dataLength;
     this.dataSize += bytesDiff;
-    this.digestOut(node);
+    this.digestOut(path, node);
     node.data = data;
-    node.mtime = time;
+    node.mtime = this.shareTime(time);
     node.mzxid = zxid;
     node.version = version;
     this.digestIn(path, node, true);
@@ -370,7 +375,7 @@ export class DataTree {
     const entry = this.aclCache.acquire(acl);
     this.aclCache.release(node.acl);
     node.acl = entry;
-    this.digestOut(node);
+    this.digestOut(path, node);
     node.aversion = version;
     this.digestIn(path, node, false);
     return node.stat();
@@ -387,7 +392,7 @@ export class DataTree {
     const cversion = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion;
     if (cversion <= parent.cversion) return;
     this.preserve(parentPath, parent);
-    this.digestOut(parent);
+    this.digestOut(parentPath, parent);
     parent.cversion = cversion;
     parent.pzxid = zxid;
     this.digestIn(parentPath, parent, false);
@@ -485,7 +490,7 @@ export class DataTree {
       const path = stack.pop()!;
       const node = this.nodes.get(path);
       if (node === undefined) continue;
-      if (node.children.size === 0 && nameOf(path) === LIMIT_NODE) {
+      if (node.numChildren === 0 && nameOf(path) === LIMIT_NODE) {
         const target = quotaTarget(parentOf(path));
         if (target !== undefined) {
           this.recountQuota(target);
@@ -531,9 +536,9 @@ export class DataTree {
   }
 
   /** Takes `node`'s share out of the tree digest before it changes (NodeHashMap.preChange). */
-  private digestOut(node: Znode): void {
-    this.digest.remove(node.digest);
-    node.digest = 0;
+  private digestOut(path: string, node: Znode): void {
+    if (isDigestExcluded(path)) return;
+    this.digest.remove(nodeDigest(node.contentCrc, node));
   }
 
   /**
@@ -542,73 +547,118 @@ export class DataTree {
    */
   private digestIn(path: string, node: Znode, contentChanged: boolean): void {
     if (isDigestExcluded(path)) return;
-    if (contentChanged) node.contentCrc = contentCrc(path, node.data);
-    node.digest = nodeDigest(node.contentCrc, node);
-    this.digest.add(node.digest);
+    if (contentChanged) node.contentCrc = contentCrc(path, node.stored) | 0;
+    this.digest.add(nodeDigest(node.contentCrc, node));
   }
 
   // ---- snapshots ----
 
   /** Records `path`'s state before its first change while a snapshot is being written. */
   private preserve(path: string, node: Znode | undefined): void {
-    if (this.preimages === null || this.preimages.has(path)) return;
-    this.preimages.set(path, node === undefined ? null : node.clone());
+    const walk = this.walk;
+    if (walk === null || walk.preimages.has(path)) return;
+    walk.preimages.set(path, node === undefined
+      ? { node: null, written: false }
+      // A node the walk already passed was written as it was; its pre-image is not needed again.
+      : { node: node.snapshotCopy(), written: node.seq <= walk.walkedSeq });
+  }
+
+  /**
+   * Txns of the same millisecond (and snapshot nodes made in it) share one bigint for their
+   * times: 24 bytes less per node under bulk writes.
+   */
+  private shareTime(time: bigint): bigint {
+    if (time === this.lastTime) return this.lastTime;
+    this.lastTime = time;
+    return time;
+  }
+
+  /** Puts `node` at the end of the insertion order (see beginSnapshot). */
+  private insert(path: string, node: Znode): void {
+    node.seq = ++this.lastSeq;
+    this.nodes.set(path, node);
   }
 
   /**
    * Starts a consistent snapshot as of now: the returned view walks the tree as it is at this
    * moment even while later txns change it (copy-on-write pre-images). Call `end()` when done.
+   *
+   * The walk follows the node map's insertion order, which puts every parent before its
+   * children (a node must exist to take a child and cannot be deleted while it has one), as
+   * snapshot readers need (ZooKeeper's too: DataTree.deserialize looks each parent up). `seq`
+   * numbers the nodes in that order, so a change can tell whether the walk has passed its node.
+   * Pre-images replace changed nodes where the walk meets them; nodes deleted before the walk
+   * reached them come at the end, shallowest first.
    */
   beginSnapshot(): TreeSnapshotView {
-    assert(this.preimages === null, 'one snapshot at a time');
-    const preimages = new Map<string, Znode | null>();
-    this.preimages = preimages;
+    assert(this.walk === null, 'one snapshot at a time');
+    const walk: SnapshotWalk = { preimages: new Map(), walkedSeq: 0 };
+    this.walk = walk;
+    const { preimages } = walk;
     const acls = this.aclCache.entries().map((e) => ({ ref: e.ref, acl: e.acl }));
     const zxid = this.lastProcessedZxid;
-    const nodes = this.nodes;
-    const lookup = (path: string): Znode | undefined => {
-      const pre = preimages.get(path);
-      if (pre !== undefined) return pre ?? undefined;
-      return nodes.get(path);
-    };
-    const stack: string[] = ['/'];
+    const live = this.nodes.entries();
+    let deleted: Array<[string, Znode]> | undefined;
+    let deletedIndex = 0;
     return {
       zxid,
       acls,
       next(): { path: string; node: Znode } | undefined {
-        while (stack.length > 0) {
-          const path = stack.pop()!;
-          const node = lookup(path);
-          if (node === undefined) continue;
-          const names = [...node.children];
-          for (let i = names.length - 1; i >= 0; i--) stack.push(childPath(path, names[i]!));
-          return { path, node };
+        if (deleted === undefined) {
+          for (let entry = live.next(); entry.done !== true; entry = live.next()) {
+            const [path, node] = entry.value;
+            walk.walkedSeq = node.seq;
+            if (preimages.size === 0) return { path, node };
+            const pre = preimages.get(path);
+            if (pre === undefined) return { path, node };
+            if (pre.node === null || pre.written) continue;
+            pre.written = true;
+            return { path, node: pre.node };
+          }
+          deleted = [];
+          for (const [path, pre] of preimages) if (pre.node !== null && !pre.written) deleted.push([path, pre.node]);
+          deleted.sort((a, b) => depthOf(a[0]) - depthOf(b[0]));
         }
-        return undefined;
+        const next = deleted[deletedIndex++];
+        return next === undefined ? undefined : { path: next[0], node: next[1] };
       },
       end: () => {
         // After `replaceWith` the view walks the old nodes alone; a newer view may be running.
-        if (this.preimages === preimages) this.preimages = null;
+        if (this.walk === walk) this.walk = null;
       },
     };
   }
 
   /** Adds (or replaces) a node read from a snapshot; parents come before their children. */
-  loadNode(path: string, data: Buffer | null, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
-    const node = new Znode(data, acl, stat.czxid, stat.mzxid, stat.ctime, stat.mtime, stat.version, stat.cversion, stat.aversion, stat.ephemeralOwner, stat.pzxid);
+  loadNode(path: string, data: StoredData | Buffer, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
+    // A snapshot gives every field its own bigint; equal values share one (a create's czxid,
+    // mzxid and pzxid, ctime and mtime, the common ephemeralOwner 0), as nodes made by txns do.
+    const czxid = stat.czxid;
+    const mzxid = stat.mzxid === czxid ? czxid : stat.mzxid;
+    const pzxid = stat.pzxid === czxid ? czxid : stat.pzxid === mzxid ? mzxid : stat.pzxid;
+    const ctime = this.shareTime(stat.ctime);
+    const mtime = stat.mtime === ctime ? ctime : stat.mtime;
+    const owner = stat.ephemeralOwner === 0n ? 0n : stat.ephemeralOwner;
+    const stored = Buffer.isBuffer(data) ? storeData(data) : data;
+    const node = new Znode(stored, acl, czxid, mzxid, ctime, mtime, stat.version, stat.cversion, stat.aversion, owner, pzxid);
     const existing = this.nodes.get(path);
-    if (existing !== undefined) this.aclCache.release(existing.acl);
-    if (existing !== undefined) node.children = existing.children;
-    if (existing !== undefined) this.digestOut(existing);
-    this.nodes.set(path, node);
+    if (existing !== undefined) {
+      this.aclCache.release(existing.acl);
+      node.adoptChildren(existing);
+      node.seq = existing.seq;
+      this.digestOut(path, existing);
+      this.nodes.set(path, node);
+    } else {
+      this.insert(path, node);
+    }
     this.digestIn(path, node, true);
-    if (path !== '/') {
+    if (path !== '/' && existing === undefined) {
       const parent = this.nodes.get(parentOf(path));
       if (parent === undefined) throw new Error(`snapshot node ${path} has no parent`);
-      parent.children.add(nameOf(path));
+      parent.addChild(nameOf(path));
     }
-    this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + (data?.length ?? 0);
-    this.trackOwner(path, stat.ephemeralOwner);
+    this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + node.dataLength;
+    this.trackOwner(path, owner);
   }
 
   /**
@@ -619,7 +669,7 @@ export class DataTree {
    */
   replaceWith(source: DataTree): void {
     assert(source !== this, 'a tree cannot replace itself');
-    assert(source.preimages === null, 'the source tree is being snapshotted');
+    assert(source.walk === null, 'the source tree is being snapshotted');
     this.aclCacheValue = source.aclCacheValue;
     this.nodes = source.nodes;
     this.ephemerals = source.ephemerals;
@@ -631,10 +681,29 @@ export class DataTree {
     this.digestLog = source.digestLog;
     this.lastDigestZxid = source.lastDigestZxid;
     this.lastProcessedZxid = source.lastProcessedZxid;
-    this.preimages = null;
+    this.lastSeq = source.lastSeq;
+    this.walk = null;
     this.triggers = [];
     source.nodes = new Map();
   }
+}
+
+/** A node as it was when a snapshot began (null: it did not exist), and whether the walk wrote it. */
+interface Preimage {
+  readonly node: Znode | null;
+  written: boolean;
+}
+
+interface SnapshotWalk {
+  readonly preimages: Map<string, Preimage>;
+  /** The `seq` of the last node the walk went past. */
+  walkedSeq: number;
+}
+
+function depthOf(path: string): number {
+  let depth = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) depth++;
+  return depth;
 }
 
 /** A consistent walk over the tree as of `zxid`, parents before children. */

@@ -13,7 +13,8 @@
  * of at most 1024 entries: the `hash` four-letter word and admin command list it.
  * Facts from DigestCalculator, NodeHashMapImpl, AdHash and DataTree (logZxidDigest) in 3.8.
  */
-import { crc32, crc32Utf8 } from '../util/crc32.js';
+import { crc32, crc32Latin1, crc32Utf8 } from '../util/crc32.js';
+import type { StoredData } from './znode.js';
 
 /** DigestCalculator.DIGEST_VERSION. */
 export const DIGEST_VERSION = 2;
@@ -45,9 +46,10 @@ export function isDigestExcluded(path: string): boolean {
 }
 
 /** The CRC of the path and data: the part of a node's digest only setData changes. */
-export function contentCrc(path: string, data: Uint8Array | null): number {
+export function contentCrc(path: string, data: StoredData | Uint8Array): number {
   const crc = crc32Utf8(path === '/' ? '' : path);
-  return data === null ? crc : crc32(data, crc);
+  if (data === null) return crc;
+  return typeof data === 'string' ? crc32Latin1(data, crc) : crc32(data, crc);
 }
 
 const statScratch = new DataView(new ArrayBuffer(STAT_BYTES));

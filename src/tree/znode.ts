@@ -2,10 +2,49 @@ import type { Stat, StatPersisted } from '../proto/data.js';
 import type { AclEntry } from './acl-cache.js';
 import { ephemeralKindOf } from '../proto/defs.js';
 
-/** One znode: its data, its shared ACL entry, the persisted Stat fields and its children's names. */
+/** The children of a leaf: most znodes are leaves, so they share this instead of an empty Set each. */
+const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+
+/**
+ * A znode's data as stored: each byte one char of a one-byte (Latin-1) string, or null. A
+ * V8 one-byte string is one heap object of 16 bytes plus the data; a Buffer is a view object
+ * (~100 bytes) over a slice of a pooled ArrayBuffer, which keeps the whole 8 KiB pool alive as
+ * long as one node holds a slice of it. Latin-1 maps bytes 0..255 to chars 0..255 both ways,
+ * so nothing is lost.
+ */
+export type StoredData = string | null;
+
+/** Bytes -> stored form (a copy: later changes to `bytes` do not reach the node). */
+export function storeData(bytes: Uint8Array | null): StoredData {
+  if (bytes === null) return null;
+  if (bytes.length === 0) return '';
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.toString('latin1');
+}
+
+/** Stored form -> a new Buffer. */
+export function loadData(stored: StoredData): Buffer | null {
+  return stored === null ? null : Buffer.from(stored, 'latin1');
+}
+
+/**
+ * One znode: its data, its shared ACL entry, the persisted Stat fields and its children's names.
+ * Kept small, since a tree may hold millions: the data as a one-byte string, no child set until
+ * the first child, 64-bit fields shared between nodes where equal (the tree passes the same
+ * bigint for czxid, mzxid and pzxid of a create), 32-bit hashes stored signed (small integers
+ * need no heap box).
+ */
 export class Znode {
+  /** The node's data (see StoredData). */
+  stored: StoredData;
+  private kids: Set<string> | null = null;
+  /** CRC32 of the digest path and the data (tree/digest.ts), kept so stat-only changes rehash 60 bytes; signed. */
+  contentCrc = 0;
+  /** Its place in the tree's insertion order (DataTree.beginSnapshot). */
+  seq = 0;
+
   constructor(
-    public data: Buffer | null,
+    stored: StoredData,
     public acl: AclEntry,
     public czxid: bigint,
     public mzxid: bigint,
@@ -16,16 +55,49 @@ export class Znode {
     public aversion: number,
     public ephemeralOwner: bigint,
     public pzxid: bigint,
-    public children: Set<string> = new Set(),
-  ) {}
+  ) {
+    this.stored = stored;
+  }
 
-  /** CRC32 of the digest path and the data (tree/digest.ts), kept so stat-only changes rehash 60 bytes. */
-  contentCrc = 0;
-  /** This node's share of the tree digest as last added (0 for nodes the digest leaves out). */
-  digest = 0;
+  /** The data as a new Buffer (a copy; encoders write `stored` directly instead). */
+  get data(): Buffer | null {
+    return loadData(this.stored);
+  }
+
+  set data(bytes: Uint8Array | null) {
+    this.stored = storeData(bytes);
+  }
 
   get dataLength(): number {
-    return this.data === null ? 0 : this.data.length;
+    return this.stored === null ? 0 : this.stored.length;
+  }
+
+  /** The children's names (read only: change them with addChild / removeChild). */
+  get children(): ReadonlySet<string> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  get numChildren(): number {
+    return this.kids === null ? 0 : this.kids.size;
+  }
+
+  hasChild(name: string): boolean {
+    return this.kids !== null && this.kids.has(name);
+  }
+
+  addChild(name: string): void {
+    (this.kids ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): void {
+    if (this.kids === null) return;
+    this.kids.delete(name);
+    if (this.kids.size === 0) this.kids = null;
+  }
+
+  /** Takes over `other`'s children (a node replaced in place by a snapshot load). */
+  adoptChildren(other: Znode): void {
+    this.kids = other.kids;
   }
 
   /**
@@ -34,7 +106,7 @@ export class Znode {
    * nodes show ephemeralOwner 0.
    */
   stat(): Stat {
-    const numChildren = this.children.size;
+    const numChildren = this.numChildren;
     return {
       czxid: this.czxid,
       mzxid: this.mzxid,
@@ -64,14 +136,16 @@ export class Znode {
     };
   }
 
-  /** A copy that later changes to this node do not affect (children copied too). */
-  clone(): Znode {
+  /**
+   * A copy of what a snapshot writes (data, ACL, persisted Stat) that later changes to this
+   * node do not affect. The children are not copied: a snapshot does not write them.
+   */
+  snapshotCopy(): Znode {
     const copy = new Znode(
-      this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime,
-      this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid, new Set(this.children),
+      this.stored, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime,
+      this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid,
     );
     copy.contentCrc = this.contentCrc;
-    copy.digest = this.digest;
     return copy;
   }
 }

@@ -61,3 +61,17 @@ export function crc32Utf8(text: string, previous = CRC32_INITIAL): number {
   }
   return ~c >>> 0;
 }
+
+/** Continues the CRC `previous` over a one-byte string's chars as bytes (Latin-1, see tree/znode.ts). */
+export function crc32Latin1(text: string, previous = CRC32_INITIAL): number {
+  let c = ~previous;
+  let index = 0;
+  const end = text.length;
+  const wordsEnd = end - (end & 3);
+  for (; index < wordsEnd; index += 4) {
+    c ^= text.charCodeAt(index) | (text.charCodeAt(index + 1) << 8) | (text.charCodeAt(index + 2) << 16) | (text.charCodeAt(index + 3) << 24);
+    c = T3[c & 0xff]! ^ T2[(c >>> 8) & 0xff]! ^ T1[(c >>> 16) & 0xff]! ^ T0[c >>> 24]!;
+  }
+  for (; index < end; index++) c = (c >>> 8) ^ T0[(c ^ text.charCodeAt(index)) & 0xff]!;
+  return ~c >>> 0;
+}

@@ -88,14 +88,18 @@ test('the bytes follow ZooKeeper 3.8: header, sessions, ACLs, root "", "/" end, 
   }
 });
 
-test('a snapshot written in slices is the tree as of its start, whatever happens meanwhile', async () => {
+test('a snapshot written in slices is the tree as of its start, whatever happens meanwhile (several seeds)', async () => {
+  for (const seed of [99, 1, 2, 3, 4, 5, 6, 7]) await sliceWhileMutating(seed);
+});
+
+async function sliceWhileMutating(seed: number): Promise<void> {
   const dir = await tempDir();
   try {
     const tree = new DataTree();
     workload(tree, 21, 1n, 600);
     const expected = dumpTree(tree);
     const expectedZxid = tree.lastProcessedZxid;
-    const random = prng(99);
+    const random = prng(seed);
     let zxid = tree.lastProcessedZxid + 1n;
     const mutate = async (): Promise<void> => {
       for (let i = 0; i < 5; i++) {
@@ -121,15 +125,16 @@ test('a snapshot written in slices is the tree as of its start, whatever happens
     };
     const result = await writeSnapshot(fs, dir.path, tree.beginSnapshot(), sessions, { yieldEvery: 1, yieldFn: mutate });
     assert.equal(result.zxid, expectedZxid);
+    assert.equal(result.nodes, expected.length, `seed ${seed}: each node written once`);
     assert.notDeepEqual(dumpTree(tree), expected, 'the tree did change while the snapshot was written');
     const loaded = new DataTree();
     await loadSnapshot(fs, result.path, loaded);
-    assert.deepEqual(dumpTree(loaded), expected);
+    assert.deepEqual(dumpTree(loaded), expected, `seed ${seed}`);
     tree.beginSnapshot().end();
   } finally {
     await dir.cleanup();
   }
-});
+}
 
 test('a damaged or cut snapshot is refused and the tree is left untouched', async () => {
   const dir = await tempDir();
