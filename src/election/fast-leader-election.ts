@@ -123,6 +123,17 @@ export class FastLeaderElection {
     this.finalizeDeadline = undefined;
   }
 
+  /**
+   * The epoch this server now leads or follows in (ZooKeeper's QuorumPeer.updateElectionVote,
+   * ZOOKEEPER-1732): the vote served to lookers carries it, so that every member of an
+   * established ensemble reports the same peerEpoch. Without it, a follower that joined its
+   * leader's next epoch without a new election kept its older vote, and a restarted server
+   * never counted a quorum for the leader and stayed LOOKING (found by the server simulator).
+   */
+  updateServedEpoch(peerEpoch: bigint): void {
+    if (this.served !== undefined) this.served = { ...this.served, peerEpoch };
+  }
+
   tick(): Ready {
     this.ticks++;
     if (this.state !== PeerState.LOOKING) return { messages: [] };

@@ -1,7 +1,8 @@
 /**
- * An ensemble member's engine room: drives the pure ZAB peer (src/zab/peer.ts) with a clock, TCP
- * links (runtime/quorum-transport.ts) and the disk, and plugs it into the client pipeline
- * (server/zk-server.ts) as its commit stage.
+ * An ensemble member's engine room: drives the pure ZAB peer (src/zab/peer.ts) with a clock, peer
+ * links and the disk, and plugs it into the client pipeline (server/zk-server.ts) as its commit
+ * stage. Every effect goes through a port (links: ports/peer-links.ts, over TCP in production;
+ * timers: ports/timers.ts; disk: ports/file-system.ts), so the simulator runs this same code.
  *
  * Every Ready is handled in the peer's order: (1) persist (epochs, TRUNC, SNAP synchronously
  * before anything after them; txn appends through the group-committed log), (2) once durable,
@@ -18,15 +19,18 @@ import type { ZkServer } from '../server/zk-server.js';
 import { ZabPeer, type Envelope, type Role, type ZabReady } from '../zab/peer.js';
 import type { Entry } from '../zab/messages.js';
 import type { LearnerMessage } from '../zab/learner-messages.js';
-import { QuorumTransport } from '../runtime/quorum-transport.js';
+import type { PeerLinkHandlers, PeerLinks } from '../ports/peer-links.js';
+import type { TimerHandle, TimerPort } from '../ports/timers.js';
 import type { Logger } from '../runtime/logger.js';
 import type { TxnLog } from '../storage/txn-log.js';
 import { readEpoch, writeEpoch } from '../storage/epoch-files.js';
 import { truncateLog } from '../storage/log-truncate.js';
 import { LogReader } from '../storage/log-reader.js';
+import { listSnapshots } from '../storage/snapshot.js';
 import { LOG_PREFIX, joinPath, logFilesFrom, snapshotFileName, sortDataFiles, versionDir } from '../storage/file-names.js';
 import { formatMembership, observersOf, parseMembershipText, votersOf, type Membership } from '../config/membership.js';
 import { OpCode } from '../proto/op-code.js';
+import { CONFIG_NODE } from '../proto/defs.js';
 import { peerAddresses, type QuorumPlan } from './quorum-plan.js';
 
 /** The plan (who, where, limits: quorum-plan.ts) plus the server, the disk and the hooks. */
@@ -34,6 +38,10 @@ export interface QuorumHostOptions extends QuorumPlan {
   /** Writes a committed membership where operators look for it (zoo.cfg.dynamic.<version>). */
   readonly onMembership?: (membership: Membership, text: string) => Promise<void>;
   readonly fs: FileSystem;
+  /** Opens this member's links to the others (TCP in production). */
+  readonly links: (handlers: PeerLinkHandlers<Envelope>) => PeerLinks<Envelope>;
+  /** Peer ticks, the read-only grace period and wall-clock times. */
+  readonly timers: TimerPort;
   readonly dataDir: string;
   readonly dataLogDir: string;
   readonly server: ZkServer;
@@ -67,7 +75,7 @@ export type QuorumState = 'leader' | 'follower' | 'observer' | 'looking';
 
 export class QuorumHost {
   private readonly peer: ZabPeer;
-  private readonly transport: QuorumTransport;
+  private readonly transport: PeerLinks<Envelope>;
   private readonly items: Item[] = [];
   /** This leader's own proposals as the pipeline made them, so they are not decoded back from bytes. */
   private readonly proposed = new Map<bigint, TxnEntry>();
@@ -78,10 +86,10 @@ export class QuorumHost {
   private sendingAsync: Promise<void> | undefined;
   private serving: Serving = { kind: 'none' };
   private lastQueuedServing: Serving = { kind: 'none' };
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private stopped = false;
   private roleValue: Role = 'LOOKING';
-  private readOnlyTimer: NodeJS.Timeout | undefined;
+  private readOnlyTimer: TimerHandle | undefined;
   private membershipValue: Membership;
   private failed: Error | undefined;
   /** When the current serving period began (for leader/follower uptime). */
@@ -93,13 +101,9 @@ export class QuorumHost {
       { self: options.self, voters: options.voters, observers: options.observers, initLimitTicks: options.initLimitTicks, syncLimitTicks: options.syncLimitTicks, historyRetained: options.historyRetained },
       { ...durable, snapshotZxid: options.snapshotZxid ?? 0n },
     );
-    this.transport = new QuorumTransport({
-      self: options.self,
-      listen: options.listen,
-      peers: options.peers,
+    this.transport = options.links({
       onEnvelope: (from, envelope) => this.onEnvelope(from, envelope),
       onLinkLost: (peer) => this.enqueue(this.peer.linkLost(peer)),
-      log: (message) => options.log('WARN', message, 'quorum'),
     });
   }
 
@@ -119,10 +123,10 @@ export class QuorumHost {
       syncedServers: () => new Set([options.self, ...host.peer.syncedLearners().followers]),
       reconfigPending: () => host.peer.reconfigPending,
     });
-    host.timer = setInterval(() => {
+    host.timer = options.timers.setInterval(options.peerTickMs, () => {
       host.enqueue(host.peer.tick());
       host.sendTouches();
-    }, options.peerTickMs);
+    });
     host.enqueue(host.peer.start());
     host.armReadOnly();
     return host;
@@ -167,8 +171,8 @@ export class QuorumHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.readOnlyTimer !== undefined) this.options.timers.clear(this.readOnlyTimer);
+    if (this.timer !== undefined) this.options.timers.clear(this.timer);
     await this.transport.close();
     await this.sendingAsync?.catch(() => undefined);
   }
@@ -328,10 +332,29 @@ export class QuorumHost {
       log('INFO', `SNAP from the leader: snapshot ${zxidHex(zxid)} (${state.length} bytes) replaces this server's data`, 'quorum');
     } else {
       const cut = await truncateLog(fs, dataLogDir, p.truncateTo!);
-      log('INFO', `TRUNC from the leader: txn log cut back to ${zxidHex(p.truncateTo!)} (${cut.txnsDropped} txns dropped)`, 'quorum');
+      const dirty = await removeSnapshotsAfter(fs, dataDir, p.truncateTo!);
+      log('INFO', `TRUNC from the leader: txn log cut back to ${zxidHex(p.truncateTo!)} (${cut.txnsDropped} txns dropped${dirty.length === 0 ? '' : `, snapshots ${dirty.join(', ')} removed`})`, 'quorum');
     }
     const reloaded = await this.options.reload();
+    if (p.truncateTo !== undefined && reloaded.tree.lastProcessedZxid !== p.truncateTo) {
+      throw new Error(`after TRUNC to ${zxidHex(p.truncateTo)} the tree reloaded from disk is at ${zxidHex(reloaded.tree.lastProcessedZxid)}`);
+    }
     server.replaceTree(reloaded.tree, reloaded.sessions);
+    this.installMembership();
+  }
+
+  /**
+   * Puts the membership in effect into the tree's /zookeeper/config. A tree reloaded from disk
+   * after TRUNC or SNAP holds whatever config the disk had (zoo.cfg's unversioned one when no
+   * snapshot carried it), and a learner asks its leader for the config only when it changes
+   * what it serves, comparing with this host's view: without this, the reloaded server kept
+   * serving an older /zookeeper/config than every other member (found by the server simulator).
+   */
+  private installMembership(): void {
+    const tree = this.options.server.tree;
+    const text = formatMembership(this.membershipValue);
+    if (tree.getNode(CONFIG_NODE)?.data?.toString('utf8') === text) return;
+    tree.setConfigData(Buffer.from(text, 'utf8'), this.membershipValue.version, BigInt(this.options.timers.nowMs()));
   }
 
   /** Completes Readys from the head, in order, once their persist is durable. */
@@ -404,9 +427,9 @@ export class QuorumHost {
     if (next.kind === 'leader') this.versionInitialConfig(next.epoch);
     // Proposals of a leadership that ended are decided by the next leader, from their bytes.
     if (current.kind === 'leader') this.proposed.clear();
-    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    if (this.readOnlyTimer !== undefined) this.options.timers.clear(this.readOnlyTimer);
     this.readOnlyTimer = undefined;
-    this.electedAtMs = Date.now();
+    this.electedAtMs = this.options.timers.nowMs();
     switch (next.kind) {
       case 'leader':
         server.leadEpoch(next.epoch);
@@ -439,7 +462,7 @@ export class QuorumHost {
     const membership = { ...this.membershipValue, version: makeZxid(epoch, 0n) };
     this.membershipValue = membership;
     const text = formatMembership(membership);
-    this.options.server.tree.setConfigData(Buffer.from(text, 'utf8'), membership.version, BigInt(Date.now()));
+    this.options.server.tree.setConfigData(Buffer.from(text, 'utf8'), membership.version, BigInt(this.options.timers.nowMs()));
     void this.options.onMembership?.(membership, text).catch((e: Error) => this.options.log('WARN', `cannot write the dynamic config file: ${e.message}`, 'quorum'));
   }
 
@@ -452,8 +475,14 @@ export class QuorumHost {
       this.options.log('WARN', `the leader sent an unreadable config: ${(e as Error).message}`, 'quorum');
       return;
     }
-    if (membership.version < this.membershipValue.version || formatMembership(membership) === formatMembership(this.membershipValue)) return;
-    this.options.server.tree.setConfigData(Buffer.from(text, 'utf8'), membership.version, BigInt(Date.now()));
+    if (formatMembership(membership) === formatMembership(this.membershipValue)) return;
+    // An older version is refused, except for the same servers: then only the version of the
+    // initial config differs (ZOOKEEPER-1783 stamps it with the first epoch established with
+    // it, and a server that restarted and led may have stamped a later one), and the leader's
+    // is the ensemble's. Refusing it left members reporting different versions of one config
+    // (found by the server simulator).
+    if (membership.version < this.membershipValue.version && !sameServers(membership, this.membershipValue)) return;
+    this.options.server.tree.setConfigData(Buffer.from(text, 'utf8'), membership.version, BigInt(this.options.timers.nowMs()));
     this.membershipValue = membership;
     this.transport.setPeers(peerAddresses(membership, this.options.self));
     void this.options.onMembership?.(membership, text).catch((e: Error) => this.options.log('WARN', `cannot write the dynamic config file: ${e.message}`, 'quorum'));
@@ -474,12 +503,12 @@ export class QuorumHost {
   private armReadOnly(): void {
     const after = this.options.readOnlyAfterMs;
     if (after === undefined || this.readOnlyTimer !== undefined) return;
-    this.readOnlyTimer = setTimeout(() => {
+    this.readOnlyTimer = this.options.timers.setTimeout(after, () => {
       this.readOnlyTimer = undefined;
       if (this.stopped || this.serving.kind !== 'none') return;
       this.options.server.serveReadOnly();
       this.options.log('INFO', 'Read-only server started: no leader, serving clients that accept read-only sessions', 'quorum');
-    }, after);
+    });
   }
 
   private fail(error: Error): void {
@@ -496,6 +525,10 @@ function decodeEntry(entry: Entry): TxnEntry {
   return decodeTxn(Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength));
 }
 
+function sameServers(a: Membership, b: Membership): boolean {
+  return formatMembership({ ...a, version: 0n }) === formatMembership({ ...b, version: 0n });
+}
+
 function isEmpty(ready: ZabReady): boolean {
   const p = ready.persist;
   return p.append.length === 0 && p.acceptedEpoch === undefined && p.currentEpoch === undefined && p.truncateTo === undefined && p.snapshot === undefined
@@ -506,6 +539,20 @@ function sameServing(a: Serving, b: Serving): boolean {
   if (a.kind === 'none' || b.kind === 'none') return a.kind === b.kind;
   if (a.kind === 'leader' || b.kind === 'leader') return a.kind === b.kind && (a as { epoch: bigint }).epoch === (b as { epoch: bigint }).epoch;
   return a.kind === b.kind && a.leader === b.leader;
+}
+
+/**
+ * Removes the snapshots taken after `zxid`: a TRUNC says every txn after it was never committed,
+ * and a snapshot of a tree that held them (a tree recovered from an uncommitted log tail, as a
+ * leader that never established snapshots to SNAP a learner) would bring them back when the tree
+ * is reloaded (ZooKeeper's ZOOKEEPER-1549, "dirty snapshot"; found by the server simulator).
+ */
+async function removeSnapshotsAfter(fs: FileSystem, dataDir: string, zxid: bigint): Promise<string[]> {
+  const dir = versionDir(dataDir);
+  const dirty = (await listSnapshots(fs, dataDir)).filter((f) => f.zxid > zxid).map((f) => f.name);
+  for (const name of dirty) await fs.remove(joinPath(dir, name));
+  if (dirty.length > 0) await fs.syncDir(dir);
+  return dirty;
 }
 
 /** The logged txns after `afterZxid` (the loaded snapshot's), as ZAB entries. */

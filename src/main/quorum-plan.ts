@@ -5,7 +5,7 @@
  * same purpose, as ZooKeeper's leader listens there; tszk needs just one).
  */
 import type { ServerConfig } from '../config/server-config.js';
-import type { QuorumAddress } from '../runtime/quorum-transport.js';
+import type { QuorumAddress } from '../ports/peer-links.js';
 import { observersOf, votersOf, type Membership } from '../config/membership.js';
 
 /** One peer tick: election rounds and pings run on it; ZooKeeper's finalize wait is 200 ms = 4 ticks. */

@@ -1,7 +1,8 @@
 /**
- * Composition root of a standalone server: recover the tree from disk, wire the pipeline to the
- * txn log, listen for clients, run the clocks (session expiry, containers, snapshots, autopurge),
- * serve the admin commands and metrics, and log what operators grep for.
+ * Composition root of a server on Node: the member itself (recovery, pipeline, txn log, snapshots,
+ * clocks, quorum host) is assembled by member.ts from Node's ports (node:fs, timers, TCP links);
+ * this file adds what operators see: client listener, admin commands and metrics, autopurge, and
+ * the log lines they grep for.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -27,16 +28,16 @@ import { startAdminServer, startMetricsServer, type HttpEndpoint } from '../runt
 import { maxFileDescriptorCount, openFileDescriptorCount } from '../runtime/process-stats.js';
 import { formatLogLine, type Logger, type LogLevel } from '../runtime/logger.js';
 import { recover } from '../storage/recovery.js';
-import { TxnLog } from '../storage/txn-log.js';
-import { listSnapshots, writeSnapshot } from '../storage/snapshot.js';
+import { listSnapshots } from '../storage/snapshot.js';
 import { joinPath, versionDir } from '../storage/file-names.js';
 import { purge } from '../storage/purge.js';
 import { ProgressBar } from '../cli/data-tools-progress.js';
 import { createRestorer } from './restore.js';
-import { QuorumHost } from './quorum-host.js';
-import { quorumPlan, staticMembership } from './quorum-plan.js';
-import { formatMembership, parseMembershipText, type Membership } from '../config/membership.js';
-import { CONFIG_NODE } from '../proto/defs.js';
+import type { QuorumHost } from './quorum-host.js';
+import { startMember } from './member.js';
+import { formatMembership } from '../config/membership.js';
+import { QuorumTransport } from '../runtime/quorum-transport.js';
+import { nodeTimers } from '../runtime/node-timers.js';
 
 export type { Logger, LogLevel } from '../runtime/logger.js';
 
@@ -83,131 +84,69 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   const fs = new NodeFileSystem();
   const snapDir = versionDir(config.dataDir);
   const logDir = versionDir(config.dataLogDir);
-  await fs.mkdirp(snapDir);
-  await fs.mkdirp(logDir);
   for (const warning of config.warnings) log('WARN', warning, 'config');
   announceMode(options.mode, log);
 
-  const recoveryStartedMs = Date.now();
-  // An ensemble member's /zookeeper/config holds the membership (QuorumPeer sets it on the tree).
-  const configNode = options.mode?.mode === 'quorum' ? Buffer.from(formatMembership(staticMembership(config)), 'utf8') : undefined;
-  const tree = new DataTree(configNode);
-  const recovered = await recoverWithProgress(fs, config, tree);
-  const recoveryMs = Date.now() - recoveryStartedMs;
+  const saslUsers = config.saslEnabled ? readSaslUsers(config, log) : undefined;
+  let lastSyncCount = 0;
+  let sessionEvents: SessionEventLog | undefined;
+  let lastSnapshot = await newestSnapshotInfo(fs, config.dataDir);
+  const member = await startMember(config, options.mode?.mode === 'quorum', {
+    fs,
+    timers: nodeTimers,
+    random: () => Math.random(),
+    yieldNow: () => new Promise((resolve) => setImmediate(resolve)),
+    peerLinks: (plan, handlers) => new QuorumTransport({ ...handlers, self: plan.self, listen: plan.listen, peers: plan.peers, log: (message) => log('WARN', message, 'quorum') }),
+    log,
+  }, {
+    recover: (f, c, tree) => recoverWithProgress(f, c, tree),
+    serverExtras: {
+      ...(saslUsers === undefined ? {} : { saslUsers, saslNonce: () => randomBytes(18).toString('base64') }),
+      ...(config.saslSuperUser === undefined ? {} : { saslSuperUser: config.saslSuperUser }),
+    },
+    onAppend: (entry) => sessionEvents?.onAppend(entry),
+    onDurable: (zxid, txnLog) => {
+      const s = txnLog.stats;
+      if (s.syncCount !== lastSyncCount) {
+        lastSyncCount = s.syncCount;
+        member.server.stats.fsyncTime.add(Math.round(s.syncDurationMsLast));
+        member.server.stats.syncBatchSize.add(s.batchTxnsLast);
+        if (s.syncDurationMsLast > config.fsyncWarningThresholdMs) {
+          member.server.stats.fsyncThresholdExceedCount++;
+          log('WARN', `fsync-ing the write ahead log took ${Math.round(s.syncDurationMsLast)}ms which will adversely effect operation latency. `
+            + `File size is ${s.currentFileBytes} bytes. See the ZooKeeper troubleshooting guide (fsync.warningthresholdms=${config.fsyncWarningThresholdMs})`, 'txnlog');
+        }
+      }
+      sessionEvents?.onDurable(zxid);
+    },
+    onLogFailure: (error) => {
+      // A log that cannot be written must not acknowledge anything more: stop serving.
+      log('ERROR', `txn log failure, shutting down: ${error.message}`, 'txnlog');
+      void shutdown().then(() => process.exit(2));
+    },
+    duringTick: (run) => (sessionEvents === undefined ? run() : sessionEvents.duringTick(run)),
+    // ZooKeeper keeps the membership of the last reconfig in zoo.cfg.dynamic.<version> beside zoo.cfg.
+    onMembership: (membership, text) => writeFile(join(config.file === undefined ? config.dataDir : dirname(config.file), `zoo.cfg.dynamic.${membership.version.toString(16)}`), `${text}\n`),
+    onSnapshot: (written, tookMs) => {
+      member.server.stats.snapshotTime.add(tookMs);
+      lastSnapshot = { zxid: written.zxid, timestampSec: Math.floor(Date.now() / 1000) };
+      log('INFO', `Snapshot taken in ${tookMs} ms: ${written.path} (${written.nodes} znodes, ${written.bytes} bytes)`, 'snapshot');
+    },
+  });
+  const { server, snapshots, quorum, recovered, recoveryMs } = member;
+  const tree = server.tree;
   for (const skipped of recovered.skippedSnapshots) log('WARN', `skipped snapshot ${skipped.file}: ${skipped.reason}`, 'recovery');
   if (recovered.truncated !== undefined) {
     log('WARN', `truncated torn txn log tail: ${recovered.truncated.file} at ${recovered.truncated.atOffset} (${recovered.truncated.bytesDropped} bytes)`, 'recovery');
   }
   log('INFO', `recovered ${tree.nodeCount} znodes, ${recovered.sessions.size} sessions, last zxid ${zxidHex(recovered.lastZxid)} in ${recoveryMs} ms`
     + ` (snapshot ${recovered.snapshotZxid === undefined ? 'none' : zxidHex(recovered.snapshotZxid)}, ${recovered.txnsReplayed} txns replayed)`, 'recovery');
-
-  const saslUsers = config.saslEnabled ? readSaslUsers(config, log) : undefined;
-  const server = new ZkServer(tree, {
-    tickTimeMs: config.tickTimeMs,
-    minSessionTimeoutMs: config.minSessionTimeoutMs,
-    maxSessionTimeoutMs: config.maxSessionTimeoutMs,
-    // Session ids carry the server id in their top byte, so members never hand out the same one.
-    serverId: options.mode?.mode === 'quorum' ? (config.myid ?? config.serverId) : config.serverId,
-    superDigest: config.superDigest,
-    extendedTypesEnabled: config.extendedTypesEnabled,
-    skipAcl: config.skipAcl,
-    enforceQuota: config.enforceQuota,
-    reconfigEnabled: config.reconfigEnabled,
-    maxRequestBytes: config.juteMaxBuffer + limits.juteMaxBufferExtra,
-    ...(saslUsers === undefined ? {} : { saslUsers, saslNonce: () => randomBytes(18).toString('base64') }),
-    ...(config.saslSuperUser === undefined ? {} : { saslSuperUser: config.saslSuperUser }),
-  }, { nowMs: () => Date.now() });
-  server.restoreSessions(recovered.sessions);
   const stats = server.stats;
   stats.dbInitTime.add(recoveryMs);
   stats.startupTxnsLoaded.add(recovered.txnsReplayed);
   log('INFO', `minSessionTimeout set to ${config.minSessionTimeoutMs} ms, maxSessionTimeout set to ${config.maxSessionTimeoutMs} ms`);
-
   // ---- session events, seen as their txns pass through the log ----
-  const sessionEvents = new SessionEventLog(server, log);
-  let lastSnapshot = await newestSnapshotInfo(fs, config.dataDir);
-
-  let fatal: Error | undefined;
-  let lastSyncCount = 0;
-  let quorum: QuorumHost | undefined;
-  const txnLog = await TxnLog.open(fs, config.dataLogDir, {
-    nowMs: () => performance.now(),
-    onDurable: (zxid) => {
-      if (quorum !== undefined) quorum.onDurable(zxid);
-      else server.onDurable(zxid);
-      const s = txnLog.stats;
-      if (s.syncCount !== lastSyncCount) {
-        lastSyncCount = s.syncCount;
-        stats.fsyncTime.add(Math.round(s.syncDurationMsLast));
-        stats.syncBatchSize.add(s.batchTxnsLast);
-        if (s.syncDurationMsLast > config.fsyncWarningThresholdMs) {
-          stats.fsyncThresholdExceedCount++;
-          log('WARN', `fsync-ing the write ahead log took ${Math.round(s.syncDurationMsLast)}ms which will adversely effect operation latency. `
-            + `File size is ${s.currentFileBytes} bytes. See the ZooKeeper troubleshooting guide (fsync.warningthresholdms=${config.fsyncWarningThresholdMs})`, 'txnlog');
-        }
-      }
-      sessionEvents.onDurable(zxid);
-    },
-    onError: (error) => {
-      // A log that cannot be written must not acknowledge anything more: stop serving.
-      fatal = error;
-      log('ERROR', `txn log failure, shutting down: ${error.message}`, 'txnlog');
-      void shutdown().then(() => process.exit(2));
-    },
-  });
-
-  const snapshots = new SnapshotScheduler(config.snapCount, config.snapSizeLimitBytes, () => txnLog.stats.bytesWritten, () => {
-    txnLog.roll();
-    const view = server.tree.beginSnapshot();
-    const sessions = [...server.sessions.all()].map((s) => ({ id: s.id, timeoutMs: s.timeoutMs }));
-    const started = Date.now();
-    log('INFO', `Snapshotting: ${zxidHex(view.zxid)} to ${joinPath(snapDir, `snapshot.${view.zxid.toString(16)}`)}`, 'snapshot');
-    return writeSnapshot(fs, config.dataDir, view, sessions, { yieldEvery: limits.snapshotNodesPerSlice, yieldFn: () => new Promise((r) => setImmediate(r)) })
-      .then((written) => {
-        const tookMs = Date.now() - started;
-        stats.snapshotTime.add(tookMs);
-        lastSnapshot = { zxid: written.zxid, timestampSec: Math.floor(Date.now() / 1000) };
-        log('INFO', `Snapshot taken in ${tookMs} ms: ${written.path} (${written.nodes} znodes, ${written.bytes} bytes)`, 'snapshot');
-        return written;
-      })
-      .catch((e: Error) => {
-        log('ERROR', `snapshot failed: ${e.message}`, 'snapshot');
-        throw e;
-      });
-  });
-  const plan = options.mode?.mode === 'quorum' ? quorumPlan(config, membershipInEffect(tree, config, log)) : undefined;
-  if (plan === undefined) {
-    server.attachLog({
-      append: (entry) => {
-        sessionEvents.onAppend(entry);
-        txnLog.append(entry);
-        if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
-        snapshots.onTxn();
-      },
-    });
-  } else {
-    server.stopServing('this server has not joined its ensemble yet');
-    quorum = await QuorumHost.start({
-      ...plan,
-      fs, dataDir: config.dataDir, dataLogDir: config.dataLogDir, server, txnLog,
-      snapshotZxid: recovered.snapshotZxid,
-      reload: async () => {
-        const fresh = new DataTree(configNode);
-        const again = await recover(fs, { dataDir: config.dataDir, dataLogDir: config.dataLogDir }, fresh);
-        return { tree: fresh, sessions: again.sessions };
-      },
-      snapshotNow: () => snapshots.takeNow(),
-      // ZooKeeper keeps the membership of the last reconfig in zoo.cfg.dynamic.<version> beside zoo.cfg.
-      onMembership: (membership, text) => writeFile(join(config.file === undefined ? config.dataDir : dirname(config.file), `zoo.cfg.dynamic.${membership.version.toString(16)}`), `${text}\n`),
-      // QuorumPeer: a grace period of max(2 s, tickTime) before deciding it is partitioned.
-      ...(config.readOnlyModeEnabled ? { readOnlyAfterMs: Math.max(2000, config.tickTimeMs) } : {}),
-      onApplied: () => {
-        if (config.txnLogSizeLimitBytes > 0 && txnLog.stats.currentFileBytes > config.txnLogSizeLimitBytes) txnLog.roll();
-        snapshots.onTxn();
-      },
-      log,
-    });
-  }
+  sessionEvents = new SessionEventLog(server, log);
 
   // ---- admin surfaces ----
   let servingSinceMs = Date.now();
@@ -278,14 +217,10 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   } catch (e) {
     await closeEndpoints();
     await listener.close();
-    await quorum?.stop();
-    await txnLog.close().catch(() => undefined);
+    await member.close().catch(() => undefined);
     throw e;
   }
 
-  // ---- clocks ----
-  const tick = setInterval(() => sessionEvents.duringTick(() => server.tick()), Math.max(1, Math.floor(config.tickTimeMs / 2)));
-  const containers = setInterval(() => server.checkContainers(), config.containerCheckIntervalMs);
   const autopurge = startAutopurge(config, fs, log);
   servingSinceMs = Date.now();
   if (quorum === undefined) log('INFO', `tszk ${FULL_VERSION} serving standalone on ${config.clientPortAddress}:${listener.port}, data in ${config.dataDir}`);
@@ -294,14 +229,10 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     closing ??= (async () => {
-      clearInterval(tick);
-      clearInterval(containers);
       autopurge.stop();
       await closeEndpoints();
       await listener.close();
-      await quorum?.stop();
-      if (fatal === undefined) await txnLog.close();
-      await snapshots.idle();
+      await member.close();
       await autopurge.idle();
       log('INFO', 'shut down');
     })();
@@ -364,29 +295,6 @@ class QuorumAdminContext extends AdminContext {
     }
     return out;
   }
-}
-
-/**
- * The membership an ensemble member starts with: the one a committed reconfig left in
- * /zookeeper/config (recovered from the snapshot and log) when it is newer than zoo.cfg's,
- * else zoo.cfg's, which then goes into /zookeeper/config.
- */
-function membershipInEffect(tree: DataTree, config: ServerConfig, log: Logger): Membership {
-  const fromConfig = staticMembership(config);
-  const data = tree.getNode(CONFIG_NODE)?.data;
-  if (data !== null && data !== undefined && data.length > 0) {
-    try {
-      const recovered = parseMembershipText(data.toString('utf8'));
-      if (recovered.version > 0n) {
-        log('INFO', `membership from the last committed reconfig (version ${recovered.version.toString(16)}): ${recovered.servers.map((s) => `server.${s.id}`).join(', ')}`, 'quorum');
-        return recovered;
-      }
-    } catch (e) {
-      log('WARN', `ignoring unreadable /zookeeper/config: ${(e as Error).message}`, 'quorum');
-    }
-  }
-  tree.setConfigData(Buffer.from(formatMembership(fromConfig), 'utf8'), 0n, BigInt(Date.now()));
-  return fromConfig;
 }
 
 /** The start banner: which mode, and why, loudly when the config mentions other servers. */
@@ -485,74 +393,6 @@ async function newestSnapshotInfo(fs: NodeFileSystem, dataDir: string): Promise<
   } catch {
     return undefined;
   }
-}
-
-/**
- * Snapshots every snapCount/2 + random(snapCount/2) txns, or when the log written since the
- * last one passes snapSizeLimitInKb/2 + random(half of it), one at a time (ZooKeeper's
- * SyncRequestProcessor.shouldSnapshot).
- */
-class SnapshotScheduler {
-  private count = 0;
-  private threshold: number;
-  private bytesAtLast = 0;
-  private bytesThreshold: number;
-  private running: Promise<WrittenLike> | undefined;
-
-  constructor(
-    private readonly snapCount: number,
-    private readonly snapSizeLimitBytes: number,
-    private readonly bytesWritten: () => number,
-    private readonly take: () => Promise<WrittenLike>,
-  ) {
-    this.threshold = this.nextThreshold();
-    this.bytesThreshold = this.nextBytesThreshold();
-  }
-
-  private nextThreshold(): number {
-    const half = Math.max(1, Math.floor(this.snapCount / 2));
-    return half + Math.floor(Math.random() * half);
-  }
-
-  private nextBytesThreshold(): number {
-    const half = Math.floor(this.snapSizeLimitBytes / 2);
-    return half + Math.floor(Math.random() * half);
-  }
-
-  onTxn(): void {
-    this.count++;
-    const bySize = this.snapSizeLimitBytes > 0 && this.bytesWritten() - this.bytesAtLast > this.bytesThreshold;
-    if ((this.count < this.threshold && !bySize) || this.running !== undefined) return;
-    void this.start().catch(() => undefined);
-  }
-
-  private start(): Promise<WrittenLike> {
-    this.count = 0;
-    this.bytesAtLast = this.bytesWritten();
-    this.threshold = this.nextThreshold();
-    this.bytesThreshold = this.nextBytesThreshold();
-    const running = this.take().finally(() => {
-      if (this.running === running) this.running = undefined;
-    });
-    this.running = running;
-    return running;
-  }
-
-  /** A snapshot now (after the one in progress, if any). */
-  async takeNow(): Promise<WrittenLike> {
-    while (this.running !== undefined) await this.running.catch(() => undefined);
-    return this.start();
-  }
-
-  idle(): Promise<unknown> {
-    return (this.running ?? Promise.resolve()).catch(() => undefined);
-  }
-}
-
-interface WrittenLike {
-  readonly path: string;
-  readonly zxid: bigint;
-  readonly bytes: number;
 }
 
 /** setTimeout's largest delay; longer waits are chained. */

@@ -11,6 +11,9 @@ import { JuteError } from '../jute/reader.js';
 import type { ServerId } from '../election/vote.js';
 import type { Envelope } from '../zab/peer.js';
 import { decodeEnvelope, encodeEnvelope } from '../zab/wire.js';
+import type { PeerLinkHandlers, PeerLinks, QuorumAddress } from '../ports/peer-links.js';
+
+export type { QuorumAddress } from '../ports/peer-links.js';
 
 /** Largest quorum frame (ZooKeeper's election packets are capped at 512 KB; txns need jute.maxbuffer). */
 export const QUORUM_FRAME_BYTES_MAX = 64 * 1024 * 1024;
@@ -21,17 +24,10 @@ export const DIAL_TIMEOUT_MS = 5_000;
 /** Bytes queued to one peer before the link is considered stuck and dropped. */
 export const PEER_OUTBOUND_BYTES_MAX = 256 * 1024 * 1024;
 
-export interface QuorumAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface QuorumTransportOptions {
+export interface QuorumTransportOptions extends PeerLinkHandlers<Envelope> {
   readonly self: ServerId;
   readonly listen: QuorumAddress;
   readonly peers: ReadonlyMap<ServerId, QuorumAddress>;
-  readonly onEnvelope: (from: ServerId, envelope: Envelope) => void;
-  readonly onLinkLost: (peer: ServerId) => void;
   readonly log?: (message: string) => void;
 }
 
@@ -42,7 +38,8 @@ function frame(payload: Buffer): Buffer {
   return out;
 }
 
-export class QuorumTransport {
+/** The peer-link port over TCP. */
+export class QuorumTransport implements PeerLinks<Envelope> {
   private readonly links = new Map<ServerId, net.Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Dials not yet connected, closed with the transport. */

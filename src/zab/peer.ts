@@ -431,6 +431,7 @@ export class ZabPeer {
     const ready = [...this.learners].filter(([, l]) => l.ready).map(([sid]) => sid);
     if (!this.isQuorum(ready)) return;
     this.established = true;
+    this.election.updateServedEpoch(this.newEpoch!);
     this.counter = 0n;
     this.ready.committed.push(...this.history.commit(this.history.lastZxid));
     const commitZxid = this.history.lastCommittedZxid;
@@ -552,6 +553,7 @@ export class ZabPeer {
       }
       case 'UPTODATE':
         this.learnerPhase = 'broadcast';
+        this.election.updateServedEpoch(this.currentEpoch);
         this.ready.committed.push(...this.history.commit(m.commitZxid));
         return;
       case 'PING':
