@@ -15,6 +15,7 @@ import { OpCode } from '../src/proto/op-code.js';
 import { SERVER_SNAP_COUNT, SERVER_TICK_TIME_MS, STARTUP_POLL_INTERVAL_MS, STARTUP_TIMEOUT_MS, STOP_TIMEOUT_MS } from './limits.js';
 import { LoadSession } from './load-session.js';
 import { existsBody } from './requests.js';
+import { serverEntry } from '../src/cli/server-entry.js';
 
 export type ServerKind = 'tszk' | 'zookeeper';
 
@@ -23,7 +24,8 @@ const LOG_TAIL_CHARS = 16 * 1024;
 const POLL_CONNECT_TIMEOUT_MS = 1_000;
 /** The Debian package's jars; zookeeper.jar's manifest Class-Path brings jute, netty and the rest. */
 const ZOOKEEPER_JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-api.jar', '/usr/share/java/slf4j-simple.jar'];
-const TSZK_SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'zk-server.js');
+/** What `zk-server` runs: the bundle when current (scripts/bundle.mjs), as users start it. */
+const TSZK_SERVER_SCRIPT = serverEntry(join(dirname(fileURLToPath(import.meta.url)), '..'));
 
 export interface LaunchOptions {
   readonly kind: ServerKind;
@@ -61,8 +63,21 @@ export function zookeeperInstalled(): boolean {
   return ZOOKEEPER_JARS.every((jar) => existsSync(jar));
 }
 
-/** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
+/** Ports handed out already: the kernel may give a just-closed port to the next listen(0). */
+const issuedPorts = new Set<number>();
+
+/** A loopback port nobody listens on right now, and not handed out before by this run. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await anyFreePort();
+    if (issuedPorts.has(port)) continue;
+    issuedPorts.add(port);
+    return port;
+  }
+  throw new Error('no fresh loopback port in 100 attempts');
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);

@@ -1,15 +1,21 @@
 import { limits } from '../config/limits.js';
+import { longViewOf } from './long-view.js';
 
 /** Bad bytes from the network or disk: a value to handle, never a crash. */
 export class JuteError extends Error {
   override name = 'JuteError';
 }
 
+/** The bytes ended inside a value: with more bytes (a stream read in windows) it may still parse. */
+export class JuteTruncatedError extends JuteError {
+  override name = 'JuteTruncatedError';
+}
+
 /** Reads jute primitives from one record's bytes; every length is checked before use. */
 export class JuteReader {
   private offset: number;
-  /** Over `buffer`, made on the first long: DataView's bigint accessors are several times faster than Buffer's. */
-  private view: DataView | undefined;
+  /** For longs from a large buffer (long-view.ts). */
+  private ownView: DataView | undefined;
 
   constructor(
     private readonly buffer: Buffer,
@@ -30,7 +36,7 @@ export class JuteReader {
 
   private need(count: number): void {
     if (this.offset + count > this.end) {
-      throw new JuteError(`record truncated: need ${count} bytes at ${this.offset}, have ${this.end - this.offset}`);
+      throw new JuteTruncatedError(`record truncated: need ${count} bytes at ${this.offset}, have ${this.end - this.offset}`);
     }
   }
 
@@ -43,7 +49,8 @@ export class JuteReader {
 
   readLong(): bigint {
     this.need(8);
-    const value = (this.view ??= new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength)).getBigInt64(this.offset);
+    const view = (this.ownView = longViewOf(this.buffer, this.ownView));
+    const value = view.getBigInt64(this.buffer.byteOffset + this.offset);
     this.offset += 8;
     return value;
   }
@@ -102,7 +109,8 @@ export class JuteReader {
     if (count === -1) return null;
     if (count < -1) throw new JuteError(`negative vector count ${count}`);
     if (count > limits.vectorCountMax || count > this.remaining) {
-      throw new JuteError(`vector count ${count} exceeds what the record holds`);
+      if (count > limits.vectorCountMax) throw new JuteError(`vector count ${count} exceeds what the record holds`);
+      throw new JuteTruncatedError(`vector count ${count} exceeds what the record holds`);
     }
     const items: T[] = new Array(count);
     for (let i = 0; i < count; i++) items[i] = readItem(this);

@@ -2,10 +2,12 @@
  * Jute binary encoding (BinaryOutputArchive): big-endian ints and longs, one-byte booleans,
  * length-prefixed buffers and UTF-8 strings (-1 for null), count-prefixed vectors.
  */
+import { longViewOf } from './long-view.js';
+
 export class JuteWriter {
   private buffer: Buffer;
-  /** Over `buffer`, made on the first long: DataView's bigint accessors are several times faster than Buffer's. */
-  private longView: DataView | undefined;
+  /** For longs into a large buffer (long-view.ts). */
+  private ownView: DataView | undefined;
   private offset = 0;
 
   constructor(initialSize = 256) {
@@ -25,7 +27,6 @@ export class JuteWriter {
     const next = Buffer.allocUnsafe(size);
     this.buffer.copy(next, 0, 0, this.offset);
     this.buffer = next;
-    this.longView = undefined;
   }
 
   writeInt(value: number): this {
@@ -38,7 +39,8 @@ export class JuteWriter {
   writeLong(value: bigint): this {
     this.ensure(8);
     // setBigInt64 keeps the low 64 bits, as BigInt.asIntN(64, value) would.
-    (this.longView ??= new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength)).setBigInt64(this.offset, value);
+    const view = (this.ownView = longViewOf(this.buffer, this.ownView));
+    view.setBigInt64(this.buffer.byteOffset + this.offset, value);
     this.offset += 8;
     return this;
   }
@@ -113,6 +115,25 @@ export class JuteWriter {
     return Buffer.from(this.buffer.subarray(0, this.offset));
   }
 
+  /**
+   * The bytes written, without copying, for a writer that is done: the writer starts over on
+   * a fresh buffer, so later writes cannot reach the returned bytes.
+   */
+  take(): Buffer {
+    const bytes = this.buffer.subarray(0, this.offset);
+    this.buffer = Buffer.allocUnsafe(64);
+    this.offset = 0;
+    return bytes;
+  }
+
+  /** Sets aside `count` bytes to fill in later (with patchInt or `bytesAt`); returns where they start. */
+  skip(count: number): number {
+    this.ensure(count);
+    const at = this.offset;
+    this.offset += count;
+    return at;
+  }
+
   /** The bytes written, without copying; valid until the next write. */
   view(): Buffer {
     return this.buffer.subarray(0, this.offset);
@@ -129,5 +150,5 @@ export function frame(write: (writer: JuteWriter) => void): Buffer {
   writer.writeInt(0);
   write(writer);
   writer.patchInt(0, writer.length - 4);
-  return writer.toBuffer();
+  return writer.take();
 }

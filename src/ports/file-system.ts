@@ -14,6 +14,15 @@ export interface AppendFile {
   close(): Promise<void>;
 }
 
+/** A file opened for reading parts of it. */
+export interface ReadableFile {
+  /** Bytes in the file when it was opened. */
+  readonly size: number;
+  /** Reads `length` bytes at `position` into `into` at `offset`; resolves with the count read (0 at the end). */
+  read(into: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface FileSystem {
   /** Creates the directory and its parents if missing. */
   mkdirp(path: string): Promise<void>;
@@ -21,6 +30,11 @@ export interface FileSystem {
   list(dir: string): Promise<string[]>;
   exists(path: string): Promise<boolean>;
   readFile(path: string): Promise<Buffer>;
+  /**
+   * Opens a file to read it in parts (a large snapshot need not be in memory whole). Optional:
+   * readers fall back to `readFile` without it.
+   */
+  openRead?(path: string): Promise<ReadableFile>;
   /** Opens for appending, creating it if missing. */
   openAppend(path: string): Promise<AppendFile>;
   /** Writes a whole file durably and atomically: temp file, fsync, rename, fsync of the dir. */

@@ -47,10 +47,8 @@ export interface TxnEntry {
 
 const empty = Buffer.alloc(0);
 
-/** Data kept by the tree must not pin the buffer it was read from. */
-function copy(data: Buffer | null): Buffer | null {
-  return data === null ? null : Buffer.from(data);
-}
+// Decoded data are views into the bytes they were read from; the tree keeps its own copy
+// (tree/znode.ts storeData).
 
 function writeBody(w: JuteWriter, body: TxnBody): void {
   switch (body.type) {
@@ -92,7 +90,7 @@ function writeBody(w: JuteWriter, body: TxnBody): void {
         txns: body.txns.map((sub) => {
           const sw = new JuteWriter(64);
           writeBody(sw, sub);
-          return { type: sub.type, data: sw.toBuffer() };
+          return { type: sub.type, data: sw.take() };
         }),
       });
       return;
@@ -104,15 +102,15 @@ function readBody(type: number, r: JuteReader): TxnBody {
     case OpCode.create:
     case OpCode.create2: {
       const t = CreateTxn.read(r);
-      return { type, path: t.path ?? '', data: copy(t.data), acl: t.acl ?? [], ephemeral: t.ephemeral, parentCVersion: t.parentCVersion };
+      return { type, path: t.path ?? '', data: t.data, acl: t.acl ?? [], ephemeral: t.ephemeral, parentCVersion: t.parentCVersion };
     }
     case OpCode.createTTL: {
       const t = CreateTTLTxn.read(r);
-      return { type, path: t.path ?? '', data: copy(t.data), acl: t.acl ?? [], parentCVersion: t.parentCVersion, ttl: t.ttl };
+      return { type, path: t.path ?? '', data: t.data, acl: t.acl ?? [], parentCVersion: t.parentCVersion, ttl: t.ttl };
     }
     case OpCode.createContainer: {
       const t = CreateContainerTxn.read(r);
-      return { type, path: t.path ?? '', data: copy(t.data), acl: t.acl ?? [], parentCVersion: t.parentCVersion };
+      return { type, path: t.path ?? '', data: t.data, acl: t.acl ?? [], parentCVersion: t.parentCVersion };
     }
     case OpCode.delete:
     case OpCode.deleteContainer:
@@ -120,7 +118,7 @@ function readBody(type: number, r: JuteReader): TxnBody {
     case OpCode.setData:
     case OpCode.reconfig: {
       const t = SetDataTxn.read(r);
-      return { type, path: t.path ?? '', data: copy(t.data), version: t.version };
+      return { type, path: t.path ?? '', data: t.data, version: t.version };
     }
     case OpCode.setACL: {
       const t = SetACLTxn.read(r);
@@ -157,10 +155,21 @@ function readBody(type: number, r: JuteReader): TxnBody {
 }
 
 /** Serialises header and body the way ZooKeeper's txn log stores them. */
-export function encodeTxn(entry: TxnEntry, w = new JuteWriter(128)): Buffer {
+export function encodeTxn(entry: TxnEntry, w = new JuteWriter(encodedTxnSizeHint(entry))): Buffer {
+  writeTxn(w, entry);
+  return w.take();
+}
+
+/** Appends header and body to `w` (encodeTxn without its own buffer). */
+export function writeTxn(w: JuteWriter, entry: TxnEntry): void {
   TxnHeader.write(w, entry.header);
   writeBody(w, entry.body);
-  return w.toBuffer();
+}
+
+/** A buffer size that usually holds the whole txn, so encoding does not grow it step by step. */
+export function encodedTxnSizeHint(entry: TxnEntry): number {
+  const body = entry.body as { path?: string; data?: Uint8Array | null };
+  return 128 + (body.path === undefined ? 0 : body.path.length * 3) + (body.data === undefined || body.data === null ? 0 : body.data.length);
 }
 
 /** Decodes a txn written by encodeTxn or by ZooKeeper; trailing bytes (a TxnDigest) are ignored. */

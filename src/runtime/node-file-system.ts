@@ -4,7 +4,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { AppendFile, FileSystem } from '../ports/file-system.js';
+import type { AppendFile, FileSystem, ReadableFile } from '../ports/file-system.js';
 
 /** Writes per append call at most before giving up on a file that accepts no bytes. */
 const WRITE_ATTEMPTS_MAX = 1_000_000;
@@ -91,6 +91,22 @@ export class NodeFileSystem implements FileSystem {
   readFile(path: string): Promise<Buffer> {
     return readFile(path);
   }
+
+  // Declared optional as in the port (so any FileSystem still fits where this type is named), always set.
+  openRead?: (path: string) => Promise<ReadableFile> = async (path) => {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      return {
+        size,
+        read: async (into, offset, length, position) => (await handle.read(into, offset, length, position)).bytesRead,
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  };
 
   async openAppend(path: string): Promise<AppendFile> {
     return new NodeAppendFile(await open(path, 'a'));

@@ -95,8 +95,10 @@ export class Reads {
         if (node === undefined) throw new KeeperError(ErrorCode.NONODE, request.path);
         return ok(body(R.ExistsResponse, { stat: node.stat() }));
       }
-      case OpCode.getData:
-        return ok(body(GetDataFromNode, this.getData(request, context)));
+      case OpCode.getData: {
+        const value = this.getData(request, context);
+        return ok(body(GetDataFromNode, value, value.stored === null ? 0 : value.stored.length));
+      }
       case OpCode.getChildren:
         return ok(body(R.GetChildrenResponse, { children: this.getChildren(request.path, request.watch, context).children }));
       case OpCode.getChildren2: {

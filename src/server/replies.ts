@@ -9,20 +9,22 @@ import { ConnectResponse, ReplyHeader, WatcherEvent } from '../proto/records.js'
 export interface ReplyBody<T = unknown> {
   readonly codec: Codec<T>;
   readonly value: T;
+  /** Bytes the encoded body will about take (a large getData), so the frame is sized once. */
+  readonly sizeHint?: number;
 }
 
-export function body<T>(codec: Codec<T>, value: T): ReplyBody {
-  return { codec: codec as Codec<unknown>, value };
+export function body<T>(codec: Codec<T>, value: T, sizeHint?: number): ReplyBody {
+  return sizeHint === undefined ? { codec: codec as Codec<unknown>, value } : { codec: codec as Codec<unknown>, value, sizeHint };
 }
 
 /** ReplyHeader plus the body; ZooKeeper sends no body when err != 0. */
 export function replyFrame(xid: number, zxid: bigint, err: number, reply?: ReplyBody): Buffer {
-  const w = new JuteWriter(reply === undefined ? 20 : 128);
+  const w = new JuteWriter(reply === undefined ? 20 : 128 + (reply.sizeHint ?? 0));
   w.writeInt(0);
   ReplyHeader.write(w, { xid, zxid, err });
   if (reply !== undefined && err === 0) reply.codec.write(w, reply.value);
   w.patchInt(0, w.length - 4);
-  return w.toBuffer();
+  return w.take();
 }
 
 /** A watch notification: xid -1, zxid -1 (as ZooKeeper 3.8), state SyncConnected. */
@@ -32,7 +34,7 @@ export function notificationFrame(type: number, path: string): Buffer {
   ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
   WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
   w.patchInt(0, w.length - 4);
-  return w.toBuffer();
+  return w.take();
 }
 
 /** ConnectResponse; the readOnly byte only when the client sent one. */
@@ -42,5 +44,5 @@ export function connectResponseFrame(timeOut: number, sessionId: bigint, passwd:
   ConnectResponse.write(w, { protocolVersion: 0, timeOut, sessionId, passwd });
   if (withReadOnly) w.writeBool(readOnly);
   w.patchInt(0, w.length - 4);
-  return w.toBuffer();
+  return w.take();
 }

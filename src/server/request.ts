@@ -8,10 +8,8 @@ import { OpCode } from '../proto/op-code.js';
 import { CreateFlags } from '../proto/defs.js';
 import * as R from '../proto/records.js';
 
-/** Data the tree keeps must not pin the socket chunk it arrived in. */
-function copy(data: Buffer | null): Buffer | null {
-  return data === null ? null : Buffer.from(data);
-}
+// Request data stays a view into the socket chunk it arrived in: the tree keeps its own copy
+// (tree/znode.ts storeData), so a request pins its chunk only while it is in flight.
 
 export type CreateRequest = {
   op: typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer | typeof OpCode.createTTL;
@@ -90,10 +88,10 @@ const str = (value: string | null): string => value ?? '';
 function decodeCreate(op: CreateRequest['op'], r: JuteReader): CreateRequest {
   if (op === OpCode.createTTL) {
     const c = R.CreateTTLRequest.read(r);
-    return { op, path: str(c.path), data: copy(c.data), acl: c.acl, flags: c.flags, ttl: c.ttl };
+    return { op, path: str(c.path), data: c.data, acl: c.acl, flags: c.flags, ttl: c.ttl };
   }
   const c = R.CreateRequest.read(r);
-  return { op, path: str(c.path), data: copy(c.data), acl: c.acl, flags: c.flags, ttl: -1n };
+  return { op, path: str(c.path), data: c.data, acl: c.acl, flags: c.flags, ttl: -1n };
 }
 
 /** One op of a multi or multiRead: MultiHeader then the op's record; null at the end marker. */
@@ -117,7 +115,7 @@ function decodeMultiOp(r: JuteReader): { type: number; request: WriteOp | ReadOp
     }
     case OpCode.setData: {
       const s = R.SetDataRequest.read(r);
-      return { type: header.type, request: { op: header.type, path: str(s.path), data: copy(s.data), version: s.version } };
+      return { type: header.type, request: { op: header.type, path: str(s.path), data: s.data, version: s.version } };
     }
     case OpCode.check: {
       const c = R.CheckVersionRequest.read(r);
@@ -160,7 +158,7 @@ export function decodeRequest(op: number, r: JuteReader): Request {
     }
     case OpCode.setData: {
       const s = R.SetDataRequest.read(r);
-      return { op, path: str(s.path), data: copy(s.data), version: s.version };
+      return { op, path: str(s.path), data: s.data, version: s.version };
     }
     case OpCode.setACL: {
       const s = R.SetACLRequest.read(r);

@@ -18,8 +18,8 @@ export class CorruptLogError extends Error {
 }
 
 /**
- * A snapshot that fails its checksum or does not parse. `treeModified` is true only when the
- * checksums held but the content did not (then the tree it was loading into must be dropped).
+ * A snapshot that fails its checksum, does not parse, or holds an impossible tree (a node before
+ * its parent). The tree it was to be loaded into is left as it was.
  */
 export class CorruptSnapshotError extends Error {
   override name = 'CorruptSnapshotError';
@@ -28,7 +28,6 @@ export class CorruptSnapshotError extends Error {
   constructor(
     readonly file: string,
     readonly reason: string,
-    readonly treeModified = false,
   ) {
     super(`corrupt snapshot ${file}: ${reason}`);
   }

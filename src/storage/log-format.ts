@@ -11,7 +11,7 @@
  *
  * Pure: scanning works on a buffer holding the whole file.
  */
-import { adler32 } from './adler32.js';
+import { adler32, ADLER32_INITIAL } from './adler32.js';
 
 /** 'ZKLG' as a big-endian int (FileTxnLog.TXNLOG_MAGIC). */
 export const TXNLOG_MAGIC = 0x5a4b4c47;
@@ -38,6 +38,17 @@ export function encodeFileHeader(magic: number, dbid: bigint): Buffer {
   bytes.writeInt32BE(FORMAT_VERSION, 4);
   bytes.writeBigInt64BE(BigInt.asIntN(64, dbid), 8);
   return bytes;
+}
+
+/**
+ * Fills in the prefix of a record laid out in place: RECORD_PREFIX_BYTES left blank, the
+ * payload, then END_OF_RECORD (txn-log.ts encodes a txn straight into such a buffer).
+ */
+export function sealLogRecord(record: Buffer): void {
+  const payloadLength = record.length - RECORD_PREFIX_BYTES - 1;
+  record.writeUInt32BE(0, 0);
+  record.writeUInt32BE(adler32(record, ADLER32_INITIAL, RECORD_PREFIX_BYTES, RECORD_PREFIX_BYTES + payloadLength), 4);
+  record.writeInt32BE(payloadLength, 8);
 }
 
 /** One record: checksum, len, payload, 0x42. */

@@ -86,7 +86,6 @@ async function loadNewestValidSnapshot(
       return await loadSnapshot(fs, path, tree, onProgress);
     } catch (error) {
       if (!(error instanceof CorruptSnapshotError)) throw error;
-      if (error.treeModified) throw new RecoveryError(`snapshot ${path} is checksum-valid but inconsistent: ${error.reason}`);
       skipped.push({ file: path, reason: error.reason });
     }
   }

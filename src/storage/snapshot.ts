@@ -15,16 +15,17 @@
  * The file is named after the zxid of the tree it holds: `snapshot.<hex zxid>`.
  */
 import { assert } from '../util/assert.js';
-import { JuteReader, JuteError } from '../jute/reader.js';
+import { JuteReader, JuteError, JuteTruncatedError } from '../jute/reader.js';
 import { JuteWriter } from '../jute/writer.js';
 import type { Acl, StatPersisted } from '../proto/data.js';
 import { readAcl, readStatPersisted, writeAclList, writeStatPersisted } from '../proto/data.js';
 import type { FileSystem, AppendFile } from '../ports/file-system.js';
-import type { DataTree, TreeSnapshotView } from '../tree/data-tree.js';
+import { DataTree, type TreeSnapshotView } from '../tree/data-tree.js';
 import type { AclEntry } from '../tree/acl-cache.js';
 import { parentOf } from '../tree/path.js';
 import { storeData } from '../tree/znode.js';
 import { adler32, ADLER32_INITIAL } from './adler32.js';
+import { ByteWindow } from './byte-window.js';
 import { CorruptSnapshotError } from './errors.js';
 import {
   SNAPSHOT_PREFIX, joinPath, parseDataFileName, snapshotFileName, snapshotTempFileName, sortDataFiles, versionDir,
@@ -192,7 +193,7 @@ async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options
 
 interface SnapshotNode {
   readonly path: string;
-  /** null when ZooKeeper wrote a null buffer (length -1). */
+  /** null when ZooKeeper wrote a null buffer (length -1). A view into the read window. */
   readonly data: Buffer | null;
   readonly aclRef: bigint;
   readonly stat: StatPersisted;
@@ -205,35 +206,54 @@ interface ParsedSnapshot {
 }
 
 /**
- * Loads the snapshot at `path` into `tree`, which must be FRESH (as constructed). The whole file
- * is validated (header, structure, every seal's checksum) BEFORE the tree is touched, so a
- * CorruptSnapshotError leaves the tree as it was. Sets `tree.lastProcessedZxid` to the zxid.
+ * Progress of a long load: `done` of `total` (0 when unknown) in `phase`. For 'snapshot' these
+ * are bytes of the snapshot file (its node count is only known at its end); for 'log', txns.
  */
-/** Progress of a long load: `done` of `total` (0 when unknown) in `phase`. */
 export type LoadProgress = (phase: 'snapshot' | 'log', done: number, total: number) => void;
 
 /** Nodes (or txns) between two progress reports. */
 export const PROGRESS_EVERY = 10_000;
 
-export async function loadSnapshot(fs: FileSystem, path: string, tree: DataTree, onProgress?: LoadProgress): Promise<LoadedSnapshot> {
+/**
+ * Loads the snapshot at `path` into `tree`, which must be FRESH (as constructed). The file is
+ * read once, front to back, in windows (byte-window.ts), into a tree of its own; only when the
+ * whole file has proved valid (header, structure, every seal's checksum) does that tree replace
+ * `tree`'s content, so a CorruptSnapshotError leaves `tree` as it was. Sets
+ * `tree.lastProcessedZxid` to the zxid of the file name.
+ */
+export async function loadSnapshot(fs: FileSystem, path: string, tree: DataTree, onProgress?: LoadProgress, options: ReadOptions = {}): Promise<LoadedSnapshot> {
   const name = path.substring(path.lastIndexOf('/') + 1);
   const parsedName = parseDataFileName(name, SNAPSHOT_PREFIX);
   if (parsedName === undefined) throw new CorruptSnapshotError(path, 'file name carries no zxid');
   if (parsedName.suffix !== '') throw new CorruptSnapshotError(path, `unsupported snapshot kind .${parsedName.suffix}`);
-  const bytes = await fs.readFile(path);
-  const parsed = parseSnapshot(bytes, path, undefined);
-  loadNodes(bytes, path, parsed, tree, onProgress);
+  const loaded = new DataTree();
+  let acls: Map<bigint, Acl[]> = new Map();
+  const entryOf = (ref: bigint): AclEntry => loaded.aclCache.acquire(ref === OPEN_ACL_REF ? OPEN_ACL : acls.get(ref)!);
+  const parsed = await readSnapshot(fs, path, {
+    onAcls: (read) => (acls = read),
+    onNode: (node) => {
+      const nodePath = node.path === '' ? '/' : node.path;
+      if (nodePath !== '/' && loaded.getNode(parentOf(nodePath)) === undefined) {
+        throw new CorruptSnapshotError(path, `node ${nodePath} comes before its parent`);
+      }
+      // Interned by content rather than by the file's refs: refs are private to each snapshot,
+      // and reusing them could collide with the entries a fresh tree already holds.
+      loaded.loadNode(nodePath, storeData(node.data), entryOf(node.aclRef), node.stat);
+    },
+    ...(onProgress === undefined ? {} : { onProgress: (done: number, total: number) => onProgress('snapshot', done, total) }),
+  }, options);
+  tree.replaceWith(loaded);
   tree.lastProcessedZxid = parsedName.zxid;
   return { zxid: parsedName.zxid, sessions: parsed.sessions };
 }
 
 /** Checks a snapshot file without loading it: undefined when valid, else why not. */
-export async function snapshotProblem(fs: FileSystem, path: string): Promise<string | undefined> {
+export async function snapshotProblem(fs: FileSystem, path: string, options: ReadOptions = {}): Promise<string | undefined> {
   try {
     const name = path.substring(path.lastIndexOf('/') + 1);
     const parsedName = parseDataFileName(name, SNAPSHOT_PREFIX);
     if (parsedName === undefined || parsedName.suffix !== '') return 'not an uncompressed snapshot name';
-    parseSnapshot(await fs.readFile(path), path, undefined);
+    await readSnapshot(fs, path, {}, options);
     return undefined;
   } catch (error) {
     if (error instanceof CorruptSnapshotError) return error.reason;
@@ -241,116 +261,121 @@ export async function snapshotProblem(fs: FileSystem, path: string): Promise<str
   }
 }
 
-function loadNodes(bytes: Buffer, path: string, parsed: ParsedSnapshot, tree: DataTree, onProgress?: LoadProgress): void {
-  const entryOf = (ref: bigint): AclEntry => tree.aclCache.acquire(ref === OPEN_ACL_REF ? OPEN_ACL : parsed.acls.get(ref)!);
-  let loaded = 0;
-  parseSnapshot(bytes, path, (node) => {
-    if (onProgress !== undefined && ++loaded % PROGRESS_EVERY === 0) onProgress('snapshot', loaded, parsed.nodes);
-    const nodePath = node.path === '' ? '/' : node.path;
-    if (nodePath !== '/' && tree.getNode(parentOf(nodePath)) === undefined) {
-      throw new CorruptSnapshotError(path, `node ${nodePath} comes before its parent`, true);
-    }
-    // Interned by content rather than by the file's refs: refs are private to each snapshot,
-    // and reusing them could collide with the entries a fresh tree already holds.
-    tree.loadNode(nodePath, storeData(node.data), entryOf(node.aclRef), node.stat);
-  });
+/** How a snapshot is read. */
+export interface ReadOptions {
+  /** Bytes read from the file at a time at least (byte-window.ts); tests make it small. */
+  readonly windowBytes?: number;
 }
 
-/**
- * Without `onNode`: parses and validates the whole snapshot, seals included. With it: parses an
- * already validated snapshot again up to the end of its nodes, passing each node to `onNode`.
- */
-function parseSnapshot(bytes: Buffer, path: string, onNode: ((node: SnapshotNode) => void) | undefined): ParsedSnapshot {
-  const r = new JuteReader(bytes, 0, bytes.length, SNAPSHOT_FIELD_BYTES_MAX);
+interface ReadHandlers {
+  readonly onAcls?: (acls: Map<bigint, Acl[]>) => void;
+  readonly onNode?: (node: SnapshotNode) => void;
+  /** Bytes of the file read so far, of its size. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Reads and validates the whole snapshot once, front to back, passing each node on as it goes. */
+async function readSnapshot(fs: FileSystem, path: string, handlers: ReadHandlers, options: ReadOptions): Promise<ParsedSnapshot> {
+  const window = await ByteWindow.open(fs, path, SNAPSHOT_FIELD_BYTES_MAX, options.windowBytes);
+  let at = 0;
   try {
-    readFileHeader(r, path);
-    const sessions = readSessions(r);
-    const acls = readAcls(r, path);
-    const nodes = readNodes(r, path, acls, onNode ?? (() => undefined));
-    if (onNode === undefined) readTrailer(r, bytes, path);
+    if (window.size < FILE_HEADER_BYTES) throw new CorruptSnapshotError(path, 'file header cut short');
+    at = await window.each(at, (r) => readFileHeader(r, path));
+    const sessions = new Map<bigint, number>();
+    at = await countedItems(window, at, 12, 'session count', (r) => {
+      const id = r.readLong();
+      sessions.set(id, r.readInt());
+    });
+    const acls = new Map<bigint, Acl[]>();
+    at = await countedItems(window, at, 12, 'ACL cache size', (r) => {
+      const ref = r.readLong();
+      const list = r.readVector(readAcl);
+      if (list === null) throw new CorruptSnapshotError(path, `ACL ref ${ref} has a null list`);
+      acls.set(ref, list);
+    });
+    handlers.onAcls?.(acls);
+    let nodes = 0;
+    const nodesMax = window.size;
+    at = await window.each(at, (r) => {
+      const nodePath = r.readStringNonNull('node path');
+      if (nodePath === END_OF_NODES) {
+        if (nodes === 0) throw new CorruptSnapshotError(path, 'no root node');
+        return true;
+      }
+      if (nodes === 0 && nodePath !== '') throw new CorruptSnapshotError(path, `first node is ${nodePath}, not the root`);
+      if (nodes > 0 && !nodePath.startsWith('/')) throw new CorruptSnapshotError(path, `bad node path ${JSON.stringify(nodePath)}`);
+      const data = r.readBuffer();
+      const aclRef = r.readLong();
+      const stat = readStatPersisted(r);
+      if (aclRef !== OPEN_ACL_REF && !acls.has(aclRef)) throw new CorruptSnapshotError(path, `node ${nodePath} uses unknown ACL ref ${aclRef}`);
+      handlers.onNode?.({ path: nodePath, data, aclRef, stat });
+      if (++nodes > nodesMax) throw new CorruptSnapshotError(path, 'node list does not end');
+      if (handlers.onProgress !== undefined && nodes % PROGRESS_EVERY === 0) handlers.onProgress(window.fileOffset(r.position), window.size);
+      return false;
+    });
+    // The trailer is read with every remaining byte in the window: its layout depends on how many there are.
+    await window.each(at, (r) => {
+      if (!window.atEnd) throw new JuteTruncatedError('the trailer needs the rest of the file');
+      readTrailer(r, window, path);
+      return true;
+    });
+    handlers.onProgress?.(window.size, window.size);
     return { sessions, acls, nodes };
   } catch (error) {
-    if (error instanceof JuteError) throw new CorruptSnapshotError(path, `${error.message} (at offset ${r.position})`);
+    if (error instanceof JuteError) throw new CorruptSnapshotError(path, `${error.message} (near offset ${at})`);
     throw error;
+  } finally {
+    await window.close();
   }
 }
 
-function readFileHeader(r: JuteReader, path: string): void {
-  if (r.remaining < FILE_HEADER_BYTES) throw new CorruptSnapshotError(path, 'file header cut short');
+/** An int count (each item at least `itemBytesMin` long), then that many items. */
+async function countedItems(window: ByteWindow, at: number, itemBytesMin: number, what: string, readItem: (r: JuteReader) => void): Promise<number> {
+  let count = -1;
+  let done = 0;
+  return window.each(at, (r) => {
+    if (count < 0) {
+      count = r.readInt();
+      if (count < 0 || count * itemBytesMin > window.size - window.fileOffset(r.position)) throw new JuteError(`${what} ${count}`);
+    } else {
+      readItem(r);
+      done++;
+    }
+    return done >= count;
+  });
+}
+
+function readFileHeader(r: JuteReader, path: string): true {
   const magic = r.readInt();
   if (magic !== SNAP_MAGIC) throw new CorruptSnapshotError(path, `bad magic 0x${(magic >>> 0).toString(16)}`);
   const version = r.readInt();
   if (version !== FORMAT_VERSION) throw new CorruptSnapshotError(path, `unsupported snapshot version ${version}`);
   r.readLong();
-}
-
-function readSessions(r: JuteReader): Map<bigint, number> {
-  const count = r.readInt();
-  if (count < 0 || count * 12 > r.remaining) throw new JuteError(`session count ${count}`);
-  const sessions = new Map<bigint, number>();
-  for (let i = 0; i < count; i++) {
-    const id = r.readLong();
-    sessions.set(id, r.readInt());
-  }
-  return sessions;
-}
-
-function readAcls(r: JuteReader, path: string): Map<bigint, Acl[]> {
-  const count = r.readInt();
-  if (count < 0 || count * 12 > r.remaining) throw new JuteError(`ACL cache size ${count}`);
-  const acls = new Map<bigint, Acl[]>();
-  for (let i = 0; i < count; i++) {
-    const ref = r.readLong();
-    const list = r.readVector(readAcl);
-    if (list === null) throw new CorruptSnapshotError(path, `ACL ref ${ref} has a null list`);
-    acls.set(ref, list);
-  }
-  return acls;
-}
-
-function readNodes(r: JuteReader, path: string, acls: Map<bigint, Acl[]>, onNode: (node: SnapshotNode) => void): number {
-  const nodesMax = r.remaining;
-  for (let nodes = 0; nodes <= nodesMax; nodes++) {
-    const nodePath = r.readStringNonNull('node path');
-    if (nodePath === END_OF_NODES) {
-      if (nodes === 0) throw new CorruptSnapshotError(path, 'no root node');
-      return nodes;
-    }
-    if (nodes === 0 && nodePath !== '') throw new CorruptSnapshotError(path, `first node is ${nodePath}, not the root`);
-    if (nodes > 0 && !nodePath.startsWith('/')) throw new CorruptSnapshotError(path, `bad node path ${JSON.stringify(nodePath)}`);
-    const data = r.readBuffer();
-    const aclRef = r.readLong();
-    const stat = readStatPersisted(r);
-    if (aclRef !== OPEN_ACL_REF && !acls.has(aclRef)) throw new CorruptSnapshotError(path, `node ${nodePath} uses unknown ACL ref ${aclRef}`);
-    onNode({ path: nodePath, data, aclRef, stat });
-  }
-  throw new CorruptSnapshotError(path, 'node list does not end');
+  return true;
 }
 
 /** The seal, then the optional digest and lastProcessedZxid sections, each with its own seal. */
-function readTrailer(r: JuteReader, bytes: Buffer, path: string): void {
-  const running = { checksum: ADLER32_INITIAL, upTo: 0 };
-  readSeal(r, bytes, path, running, 'snapshot');
+function readTrailer(r: JuteReader, window: ByteWindow, path: string): void {
+  readSeal(r, window, path, 'snapshot');
   if (r.remaining === 0) return;
   if (r.remaining !== LAST_ZXID_SECTION_BYTES) {
     r.readLong();
     const digestVersion = r.readInt();
     if (digestVersion < 2) r.readString();
     else r.readLong();
-    readSeal(r, bytes, path, running, 'digest');
+    readSeal(r, window, path, 'digest');
   }
   if (r.remaining >= LAST_ZXID_SECTION_BYTES) {
     r.readLong();
-    readSeal(r, bytes, path, running, 'lastProcessedZxid');
+    readSeal(r, window, path, 'lastProcessedZxid');
   }
 }
 
-/** SnapStream.checkSealIntegrity; `running` carries the checksum on from the previous seal. */
-function readSeal(r: JuteReader, bytes: Buffer, path: string, running: { checksum: number; upTo: number }, what: string): void {
-  running.checksum = adler32(bytes, running.checksum, running.upTo, r.position);
-  running.upTo = r.position;
+/** SnapStream.checkSealIntegrity: the checksum of every byte of the file before the seal. */
+function readSeal(r: JuteReader, window: ByteWindow, path: string, what: string): void {
+  const checksum = window.checksumTo(window.fileOffset(r.position));
   const stored = r.readLong();
   const sealPath = r.readString();
-  if (stored !== BigInt(running.checksum)) throw new CorruptSnapshotError(path, `${what} checksum mismatch`);
+  if (stored !== BigInt(checksum)) throw new CorruptSnapshotError(path, `${what} checksum mismatch`);
   if (sealPath !== SEAL_PATH) throw new CorruptSnapshotError(path, `${what} seal is not "/"`);
 }

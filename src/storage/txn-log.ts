@@ -14,11 +14,12 @@
  */
 import { assert } from '../util/assert.js';
 import { limits } from '../config/limits.js';
-import { encodeTxn, type TxnEntry } from '../proto/txn.js';
+import { encodedTxnSizeHint, writeTxn, type TxnEntry } from '../proto/txn.js';
+import { JuteWriter } from '../jute/writer.js';
 import type { AppendFile, FileSystem } from '../ports/file-system.js';
 import { TxnLogError } from './errors.js';
 import { joinPath, logFileName, versionDir } from './file-names.js';
-import { TXNLOG_DBID, TXNLOG_MAGIC, encodeFileHeader, encodeLogRecord } from './log-format.js';
+import { END_OF_RECORD, RECORD_PREFIX_BYTES, TXNLOG_DBID, TXNLOG_MAGIC, encodeFileHeader, encodeLogRecord, sealLogRecord } from './log-format.js';
 
 /** Txns queued behind the batch in flight at most; `append` throws OVERLOADED beyond it. */
 export const TXN_LOG_PENDING_TXNS_MAX = 1_000_000;
@@ -131,7 +132,15 @@ export class TxnLog {
    * much unsynced data (OVERLOADED: the caller must stop taking writes until it drains).
    */
   append(entry: TxnEntry): void {
-    this.appendEncoded(entry.header.zxid, encodeTxn(entry));
+    this.checkAppend(entry.header.zxid);
+    // Encoded straight into its log record: one buffer, no copy of the txn.
+    const w = new JuteWriter(RECORD_PREFIX_BYTES + encodedTxnSizeHint(entry) + 1);
+    w.skip(RECORD_PREFIX_BYTES);
+    writeTxn(w, entry);
+    w.writeByte(END_OF_RECORD);
+    const record = w.take();
+    sealLogRecord(record);
+    this.queue(entry.header.zxid, record);
   }
 
   /**
@@ -139,10 +148,17 @@ export class TxnLog {
    * ensemble member logs the bytes its leader proposed without decoding them first.
    */
   appendEncoded(zxid: bigint, txn: Uint8Array): void {
+    this.checkAppend(zxid);
+    this.queue(zxid, encodeLogRecord(txn));
+  }
+
+  private checkAppend(zxid: bigint): void {
     if (this.failure !== undefined) throw new TxnLogError('FAILED', 'txn log failed', { cause: this.failure });
     if (this.closing) throw new TxnLogError('CLOSED', 'txn log is closed');
     assert(this.lastAppendedZxid === undefined || zxid > this.lastAppendedZxid, `txn log zxid ${zxid} does not increase`);
-    const bytes = encodeLogRecord(txn);
+  }
+
+  private queue(zxid: bigint, bytes: Buffer): void {
     if (this.pendingTxns >= TXN_LOG_PENDING_TXNS_MAX || this.pendingBytes + bytes.length > TXN_LOG_PENDING_BYTES_MAX) {
       throw new TxnLogError('OVERLOADED', `txn log has ${this.pendingTxns} txns (${this.pendingBytes} bytes) waiting for the disk`);
     }

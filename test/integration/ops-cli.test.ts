@@ -133,7 +133,7 @@ test('--config <dir> finds zoo.cfg in that directory, as zkServer.sh does', asyn
   const s = await setup();
   const r = run('--config', s.dir, 'print-cmd');
   assert.equal(r.code, 0);
-  assert.match(r.stdout, new RegExp(`^".*node.*" ".*zk-server\\.js" start-foreground "${s.cfg}" > ".*\\.out" 2>&1 < /dev/null\n$`));
+  assert.match(r.stdout, new RegExp(`^".*node.*" ".*zk-server\\.m?js" start-foreground "${s.cfg}" > ".*\\.out" 2>&1 < /dev/null\n$`));
 });
 
 test('a port in use: FAILED TO START, exit 1, no pid file left behind, the reason shown', async () => {

@@ -67,7 +67,23 @@ export function fourLetterWord(host: string, port: number, cmd: string, timeoutM
 }
 
 /** A loopback port nobody listens on right now (a later bind may still race; start retries). */
-export function freePort(): Promise<number> {
+/** Ports this process handed out: the kernel may give a just-closed port to the next listen(0). */
+const issuedPorts = new Set<number>();
+/** Attempts at a port not handed out before. */
+const FREE_PORT_ATTEMPTS = 100;
+
+/** A loopback port free now and not returned before by this process (several per ensemble). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < FREE_PORT_ATTEMPTS; attempt++) {
+    const port = await anyFreePort();
+    if (issuedPorts.has(port)) continue;
+    issuedPorts.add(port);
+    return port;
+  }
+  throw new Error(`no fresh loopback port in ${FREE_PORT_ATTEMPTS} attempts`);
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeFileSystem } from '../../src/runtime/node-file-system.js';
+import type { FileSystem } from '../../src/ports/file-system.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import { childPath } from '../../src/tree/path.js';
@@ -16,6 +17,10 @@ import { CorruptSnapshotError } from '../../src/storage/errors.js';
 import { MemoryFileSystem, allPaths, createTxn, dumpTree, prng, tempDir, txn, workload, DIGEST_ACL } from './storage-test-helpers.js';
 
 const fs = new NodeFileSystem();
+/** The same files through a file system that can only read them whole. */
+const whole: FileSystem = new (class extends NodeFileSystem {
+  override openRead = undefined;
+})();
 const noYield = { yieldEvery: 1000, yieldFn: async () => undefined };
 const sessions = [{ id: 0x100000001n, timeoutMs: 30_000 }, { id: -5n, timeoutMs: 4_000 }];
 
@@ -136,6 +141,33 @@ async function sliceWhileMutating(seed: number): Promise<void> {
   }
 }
 
+test('read through windows of any size, a snapshot loads the same tree, values larger than the window included', async () => {
+  const dir = await tempDir();
+  try {
+    const tree = new DataTree();
+    workload(tree, 17, 1n, 300);
+    let zxid = tree.lastProcessedZxid;
+    for (const size of [0, 1, 4095, 70_000, 300_000]) {
+      const body = { type: OpCode.create, path: `/big${size}`, data: Buffer.alloc(size, size & 0xff), acl: DIGEST_ACL, ephemeral: false, parentCVersion: -1 } as const;
+      tree.apply(txn(++zxid, body).header, body);
+    }
+    tree.lastProcessedZxid = zxid;
+    const path = await written(tree, dir.path);
+    const expected = dumpTree(tree);
+    for (const windowBytes of [1, 7, 64, 1000, 65_536]) {
+      const loaded = new DataTree();
+      const progress: number[] = [];
+      const contents = await loadSnapshot(fs, path, loaded, (phase, done, total) => phase === 'snapshot' && done <= total && progress.push(done), { windowBytes });
+      assert.deepEqual(dumpTree(loaded), expected, `window ${windowBytes}`);
+      assert.deepEqual([...contents.sessions], sessions.map((s) => [s.id, s.timeoutMs]), `window ${windowBytes}`);
+      assert.equal(progress.at(-1), (await readFile(path)).length, 'the last report is the whole file');
+      assert.equal(await snapshotProblem(fs, path, { windowBytes }), undefined, `window ${windowBytes}`);
+    }
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test('a damaged or cut snapshot is refused and the tree is left untouched', async () => {
   const dir = await tempDir();
   try {
@@ -154,10 +186,13 @@ test('a damaged or cut snapshot is refused and the tree is left untouched', asyn
     }
     for (const [what, bytes] of damages) {
       await writeFile(path, bytes);
-      const target = new DataTree();
-      await assert.rejects(loadSnapshot(fs, path, target), (e: unknown) => e instanceof CorruptSnapshotError, what);
-      assert.deepEqual(dumpTree(target), fresh, `${what}: tree untouched`);
-      assert.notEqual(await snapshotProblem(fs, path), undefined, what);
+      // Read whole (a file system without openRead), in the default window, and in small windows.
+      for (const [how, reader, options] of [['whole', whole, {}], ['window', fs, {}], ['small windows', fs, { windowBytes: 5 }]] as const) {
+        const target = new DataTree();
+        await assert.rejects(loadSnapshot(reader, path, target, undefined, options), (e: unknown) => e instanceof CorruptSnapshotError, `${what}, ${how}`);
+        assert.deepEqual(dumpTree(target), fresh, `${what}, ${how}: tree untouched`);
+        assert.notEqual(await snapshotProblem(reader, path, options), undefined, `${what}, ${how}`);
+      }
     }
     await writeFile(path, good);
     assert.equal(await snapshotProblem(fs, path), undefined);

@@ -1,0 +1,116 @@
+/**
+ * A file read front to back through a window of bytes, so that a large snapshot is never in
+ * memory whole: parsers take a JuteReader over the window, and when a value runs past its end
+ * (JuteTruncatedError) the window moves on to start at that value and grows as needed. A running
+ * Adler-32 follows the bytes the window leaves behind, for the snapshot's seals.
+ */
+import { JuteReader, JuteTruncatedError } from '../jute/reader.js';
+import type { FileSystem, ReadableFile } from '../ports/file-system.js';
+import { adler32, ADLER32_INITIAL } from './adler32.js';
+
+/** Bytes read per refill at least. */
+export const WINDOW_READ_BYTES = 4 * 1024 * 1024;
+
+export class ByteWindow {
+  private bytes: Buffer = Buffer.alloc(0);
+  /** File offset of bytes[0]. */
+  private base = 0;
+  /** Index in `bytes` up to which the checksum has been taken. */
+  private folded = 0;
+  private checksum = ADLER32_INITIAL;
+
+  private constructor(
+    private readonly file: ReadableFile | undefined,
+    readonly size: number,
+    whole: Buffer | undefined,
+    private readonly fieldBytesMax: number,
+    private readonly readBytes: number,
+  ) {
+    if (whole !== undefined) this.bytes = whole;
+  }
+
+  /** Opens `path` for windowed reading (the whole file at once when the file system cannot read parts). */
+  static async open(fs: FileSystem, path: string, fieldBytesMax: number, readBytes = WINDOW_READ_BYTES): Promise<ByteWindow> {
+    if (fs.openRead === undefined) {
+      const whole = await fs.readFile(path);
+      return new ByteWindow(undefined, whole.length, whole, fieldBytesMax, readBytes);
+    }
+    const file = await fs.openRead(path);
+    return new ByteWindow(file, file.size, undefined, fieldBytesMax, readBytes);
+  }
+
+  /** A reader over the window from file offset `at`; its positions are window indexes (see `fileOffset`). */
+  reader(at: number): JuteReader {
+    return new JuteReader(this.bytes, at - this.base, this.bytes.length, this.fieldBytesMax);
+  }
+
+  /** The file offset of a reader position. */
+  fileOffset(readerPosition: number): number {
+    return this.base + readerPosition;
+  }
+
+  /** True when the window reaches the end of the file. */
+  get atEnd(): boolean {
+    return this.base + this.bytes.length >= this.size;
+  }
+
+  /**
+   * Parses items from file offset `at` with `one` until it returns true; returns the file offset
+   * after the last. An item that runs past the window's end is parsed again from its start once
+   * the window has moved there with more bytes, so `one` must act only after it read its item.
+   */
+  async each(at: number, one: (r: JuteReader) => boolean): Promise<number> {
+    let r = this.reader(at);
+    for (;;) {
+      const start = r.position;
+      let last: boolean;
+      try {
+        last = one(r);
+      } catch (error) {
+        if (!(error instanceof JuteTruncatedError) || this.atEnd) throw error;
+        const from = this.fileOffset(start);
+        await this.advance(from);
+        r = this.reader(from);
+        continue;
+      }
+      if (last) return this.fileOffset(r.position);
+    }
+  }
+
+  /** The Adler-32 of the file's bytes before file offset `upTo` (which must be inside the window). */
+  checksumTo(upTo: number): number {
+    const end = upTo - this.base;
+    this.checksum = adler32(this.bytes, this.checksum, this.folded, end);
+    this.folded = end;
+    return this.checksum;
+  }
+
+  async close(): Promise<void> {
+    this.bytes = Buffer.alloc(0);
+    await this.file?.close();
+  }
+
+  /** Drops the bytes before file offset `keepFrom` and reads more after the window's end. */
+  private async advance(keepFrom: number): Promise<void> {
+    const file = this.file!;
+    const keep = keepFrom - this.base;
+    // The checksum must see every byte before it goes.
+    this.checksum = adler32(this.bytes, this.checksum, this.folded, keep);
+    const kept = this.bytes.length - keep;
+    // Grow by at least the bytes kept: a value larger than the window fits after a few rounds.
+    const want = Math.min(this.size - (this.base + this.bytes.length), Math.max(this.readBytes, kept));
+    const next = Buffer.allocUnsafe(kept + want);
+    this.bytes.copy(next, 0, keep);
+    let filled = kept;
+    const readFrom = this.base + this.bytes.length;
+    while (filled < next.length) {
+      const count = await file.read(next, filled, next.length - filled, readFrom + filled - kept);
+      if (count === 0) break;
+      filled += count;
+    }
+    this.bytes = filled === next.length ? next : next.subarray(0, filled);
+    this.base = keepFrom;
+    this.folded = 0;
+    if (filled - kept < want) throw new Error(`file shrank while being read (expected ${this.size} bytes)`);
+  }
+}
