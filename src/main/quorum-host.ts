@@ -5,7 +5,8 @@
  * timers: ports/timers.ts; disk: ports/file-system.ts), so the simulator runs this same code.
  *
  * Every Ready is handled in the peer's order: (1) persist (epochs, TRUNC, SNAP synchronously
- * before anything after them; txn appends through the group-committed log), (2) once durable,
+ * before anything after them and only once every earlier txn append is durable; txn appends
+ * through the group-committed log), (2) once durable,
  * apply the committed txns to the tree, (3) send the messages, (4) switch what the server does
  * when the peer's role changed. Readys are completed strictly in the order they were produced,
  * so a message is never sent before the persist of its own or any earlier Ready.
@@ -282,13 +283,21 @@ export class QuorumHost {
     }
   }
 
-  /** Starts every Ready's persist, in order, up to one that must finish on disk before the rest. */
+  /**
+   * Starts every Ready's persist, in order, up to one that must finish on disk before the rest.
+   * Such a one (epoch files, TRUNC, SNAP) also waits until every txn an earlier Ready appended
+   * is durable: a learner's currentEpoch MUST NOT be durable before the history it synced
+   * (ZOOKEEPER-3911). Otherwise a crash could leave the new epoch on disk without the txns the
+   * leader sent before NEWLEADER; that server then won the next election on its epoch and
+   * truncated committed txns from the others (found by the server simulator).
+   */
   private startPersists(): void {
-    for (const item of this.items) {
+    for (const [index, item] of this.items.entries()) {
       if (item.phase === 'persisting') return;
       if (item.phase !== 'new') continue;
       const p = item.ready.persist;
       if (p.acceptedEpoch !== undefined || p.currentEpoch !== undefined || p.truncateTo !== undefined || p.snapshot !== undefined) {
+        if (!this.appendsDurableBefore(index)) return;
         item.phase = 'persisting';
         this.persistSlowly(item)
           .then(() => {
@@ -302,6 +311,15 @@ export class QuorumHost {
       this.appendAll(item);
       item.phase = 'persisted';
     }
+  }
+
+  /** Is every txn appended by the Readys before `index` durable? */
+  private appendsDurableBefore(index: number): boolean {
+    for (let i = 0; i < index; i++) {
+      const waitZxid = this.items[i]!.waitZxid;
+      if (waitZxid !== undefined && this.durableZxid < waitZxid) return false;
+    }
+    return true;
   }
 
   private appendAll(item: Item): void {

@@ -17,6 +17,7 @@
 //  - FIFO client order: a session's requests complete in the order it issued them (the wire-level
 //    check of wire-recorder.ts adds: replies in request order on each connection, reply zxids
 //    never going back across a session's connections).
+//    (wire-recorder.ts also checks watch-before-read on the wire, below the client library.)
 //  - Watch before read: once a session set a watch on a key, any later reply showing that key in
 //    a different state (existence or mzxid), a read's or its own write's, comes after the watch
 //    event ("a client will see a watch event for a znode it is watching before seeing the new

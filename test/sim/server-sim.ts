@@ -164,7 +164,8 @@ export async function runServerSim(seed: number, options: RunOptions): Promise<R
   await world.runUntil(() => ensemble.converged() && world.now > healedAt + 1000, deadline);
   const settleUntil = world.now + 1000;
   await world.runUntil(() => false, settleUntil);
-  const converged = ensemble.converged();
+  // A commit may be on its way (a session expiring); converged means reaching it again.
+  const converged = await world.runUntil(() => ensemble.converged(), deadline);
   const stats: Record<string, number> = {
     events: world.events, simMs: Math.round(world.now), servers: size, sessions: workload.sessions.length,
     ops: workload.sessions.reduce((n, s) => n + s.ops.length, 0),
