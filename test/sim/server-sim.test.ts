@@ -1,10 +1,11 @@
 // Proves that whole tszk servers keep ZooKeeper's client guarantees under faults, over many
-// seeds: 3- and 5-server ensembles built by the production wiring (src/main/member.ts) on a
-// simulated disk, clock and network, with real clients, through crashes (some mid-fsync, losing
-// or tearing unsynced log tails), restarts from disk, peer-link resets and message drops,
-// symmetric, one-way and split partitions, and client disconnections. Independent checkers
-// (server-sim-checks.ts, wire-recorder.ts): linearizable writes, sequentially consistent reads,
-// FIFO sessions, watch-before-read, one history, no acknowledged write lost, converged replicas.
+// seeds: 3- and 5-server ensembles (every fourth seed with an observer too) built by the
+// production wiring (src/main/member.ts) on a simulated disk, clock and network, with real
+// clients, through crashes (some mid-fsync, losing or tearing unsynced log tails), restarts from
+// disk, peer-link resets and message drops, symmetric, one-way and split partitions, and client
+// disconnections. Independent checkers (server-sim-checks.ts, wire-recorder.ts): linearizable
+// writes and synced reads, sequentially consistent reads, FIFO sessions, watch-before-read, one
+// history, no acknowledged write lost, converged replicas.
 // SERVER_SIM_SEEDS sets the number of seeds, SERVER_SIM_EVENTS the events of each fault phase,
 // SERVER_SIM_SEED=n replays seed n exactly.
 import { test } from 'node:test';

@@ -1,5 +1,6 @@
-// One run of the whole-server simulator, from one seed: a 3- or 5-server ensemble of production
-// members (sim-ensemble.ts) and a few client sessions (sim-clients.ts) in a simulated world
+// One run of the whole-server simulator, from one seed: a 3- or 5-server ensemble (every fourth
+// seed with an observer too) of production members (sim-ensemble.ts) and a few client sessions
+// (sim-clients.ts) in a simulated world
 // (world.ts, sim-network.ts, sim-client-net.ts, sim-disk.ts). A fault phase of `faultEvents`
 // events injects crashes and restarts, peer-link resets, message drops, symmetric and one-way
 // partitions between servers, client-server partitions and client connection resets; then a
@@ -35,8 +36,11 @@ export interface RunRecord {
 export async function runServerSim(seed: number, options: RunOptions): Promise<RunRecord> {
   const world = new SimWorld(seed);
   const rng = world.rng;
-  const size = seed % 2 === 0 ? 3 : 5;
+  const voters = seed % 2 === 0 ? 3 : 5;
+  // Every fourth seed adds an observer (a learner that serves clients but never votes).
+  const size = voters + (seed % 4 === 3 ? 1 : 0);
   const ids = Array.from({ length: size }, (_, i) => BigInt(i + 1));
+  const observers = new Set(ids.slice(voters));
   const partitions = new Partitions();
   // Mostly sub-millisecond to a few ms, sometimes a spike.
   const latencyMs = (): number => (rng.chance(0.02) ? 5 + rng.below(60) : 0.05 + rng.below(200) / 100);
@@ -44,7 +48,7 @@ export async function runServerSim(seed: number, options: RunOptions): Promise<R
   const clientNet = new ClientNetwork(world, partitions, latencyMs);
   const wire = new WireRecorder();
   clientNet.observer = wire;
-  const ensemble = new SimEnsemble(world, ids, peers, clientNet, rng.pick([20, 60, 10_000]));
+  const ensemble = new SimEnsemble(world, ids, peers, clientNet, rng.pick([20, 60, 10_000]), observers);
   for (const id of ids) ensemble.start(id);
   const workload = new ClientWorkload(world, clientNet, ensemble.connectString);
   const slots = 3 + rng.below(2);
@@ -167,7 +171,7 @@ export async function runServerSim(seed: number, options: RunOptions): Promise<R
   // A commit may be on its way (a session expiring); converged means reaching it again.
   const converged = await world.runUntil(() => ensemble.converged(), deadline);
   const stats: Record<string, number> = {
-    events: world.events, simMs: Math.round(world.now), servers: size, sessions: workload.sessions.length,
+    events: world.events, simMs: Math.round(world.now), servers: size, observers: observers.size, sessions: workload.sessions.length,
     ops: workload.sessions.reduce((n, s) => n + s.ops.length, 0),
     crashes: ensemble.crashes, peerMessages: peers.messages, linkBreaks: peers.breaks,
     tornTails: [...ensemble.servers.values()].reduce((n, s) => n + s.disk.tornTails, 0),

@@ -72,10 +72,13 @@ export class SimEnsemble {
     private readonly peers: PeerNetwork,
     private readonly clients: ClientNetwork,
     snapCount: number,
+    /** The members of `ids` that observe rather than vote. */
+    observers: ReadonlySet<bigint> = new Set(),
   ) {
-    const lines = ids.map((id) => `server.${id}=${serverNode(id)}:2888:3888`);
+    const lines = ids.map((id) => `server.${id}=${serverNode(id)}:2888:3888${observers.has(id) ? ':observer' : ''}`);
     for (const id of ids) {
       const text = [
+        ...(observers.has(id) ? ['peerType=observer'] : []),
         `tickTime=${SIM_TICK_TIME_MS}`, 'initLimit=10', 'syncLimit=5', `dataDir=/data/${serverNode(id)}`,
         `clientPort=${CLIENT_PORT}`, `clientPortAddress=${serverNode(id)}`, `snapCount=${snapCount}`, 'admin.enableServer=false', ...lines,
       ].join('\n');
