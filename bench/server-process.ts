@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,9 @@ import { SERVER_SNAP_COUNT, SERVER_TICK_TIME_MS, STARTUP_POLL_INTERVAL_MS, START
 import { LoadSession } from './load-session.js';
 import { existsBody } from './requests.js';
 import { serverEntry } from '../src/cli/server-entry.js';
+import { freePort } from '../test/support/free-port.js';
+
+export { freePort };
 
 export type ServerKind = 'tszk' | 'zookeeper';
 
@@ -61,32 +63,6 @@ export interface ServerProcess {
 /** True when the Debian ZooKeeper jars are installed. */
 export function zookeeperInstalled(): boolean {
   return ZOOKEEPER_JARS.every((jar) => existsSync(jar));
-}
-
-/** Ports handed out already: the kernel may give a just-closed port to the next listen(0). */
-const issuedPorts = new Set<number>();
-
-/** A loopback port nobody listens on right now, and not handed out before by this run. */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = await anyFreePort();
-    if (issuedPorts.has(port)) continue;
-    issuedPorts.add(port);
-    return port;
-  }
-  throw new Error('no fresh loopback port in 100 attempts');
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
 }
 
 const live = new Set<ChildProcess>();

@@ -23,7 +23,6 @@ import { adler32, ADLER32_INITIAL } from '../storage/adler32.js';
 import { FILE_HEADER_BYTES } from '../storage/log-format.js';
 import { loadSnapshot } from '../storage/snapshot.js';
 import { DataTree } from '../tree/data-tree.js';
-import { childPath } from '../tree/path.js';
 import type { Logger } from '../runtime/logger.js';
 
 /** Where the POSTed bytes appear to live for the snapshot reader (never touched on disk). */
@@ -142,7 +141,7 @@ function highestZxid(tree: DataTree): bigint {
     const node = tree.getNode(path);
     if (node === undefined) continue;
     for (const zxid of [node.czxid, node.mzxid, node.pzxid]) if (zxid > highest) highest = zxid;
-    for (const name of node.children) stack.push(childPath(path, name));
+    for (const child of node.childPaths()) stack.push(child);
   }
   return highest;
 }

@@ -40,6 +40,12 @@ function frame(payload: Buffer): Buffer {
 
 /** The peer-link port over TCP. */
 export class QuorumTransport implements PeerLinks<Envelope> {
+  /** Links written to in this turn of the event loop; uncorked on the next tick. */
+  private readonly corked = new Set<net.Socket>();
+  private readonly uncorkAll = (): void => {
+    for (const socket of this.corked) socket.uncork();
+    this.corked.clear();
+  };
   private readonly links = new Map<ServerId, net.Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Dials not yet connected, closed with the transport. */
@@ -81,13 +87,24 @@ export class QuorumTransport implements PeerLinks<Envelope> {
     }
     const socket = this.links.get(to);
     if (socket === undefined || socket.destroyed) return;
+    // Messages to one peer in one turn of the event loop (a batch's proposals, acks, commits)
+    // leave in one writev, as client replies do (runtime/tcp-listener.ts).
+    if (!this.corked.has(socket)) {
+      this.corked.add(socket);
+      socket.cork();
+      if (this.corked.size === 1) process.nextTick(this.uncorkAll);
+    }
     socket.write(frame(encodeEnvelope(envelope)));
     if (socket.writableLength > PEER_OUTBOUND_BYTES_MAX) socket.destroy();
   }
 
   /** Drops the link to `peer` (ZAB abandoned it); it is dialed again later. */
   drop(peer: ServerId): void {
-    this.links.get(peer)?.destroy();
+    const socket = this.links.get(peer);
+    if (socket === undefined) return;
+    // What was sent to it in this turn goes out first (a last COMMIT to a learner being dropped).
+    if (this.corked.delete(socket)) socket.uncork();
+    socket.destroy();
   }
 
   connectedPeers(): ServerId[] {

@@ -309,7 +309,7 @@ export class Prep {
     if (node === undefined) return undefined;
     return {
       zxid: -1n, path, exists: true, version: node.version, cversion: node.cversion, aversion: node.aversion,
-      ephemeralOwner: node.ephemeralOwner, childCount: node.children.size, acl: node.acl.acl,
+      ephemeralOwner: node.ephemeralOwner, childCount: node.numChildren, acl: node.acl.acl,
     };
   }
 

@@ -83,7 +83,7 @@ export class Reads {
   private getChildren(path: string, watch: boolean, context: ReadContext): { children: string[]; node: Znode } {
     const node = this.node(path, Perms.READ, context);
     if (watch) this.watches.addChildWatch(path, context.watcher);
-    return { children: [...node.children], node };
+    return { children: node.childNames(), node };
   }
 
   private run(request: Request, context: ReadContext): ReadOutcome {

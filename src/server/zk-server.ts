@@ -824,11 +824,11 @@ export class ZkServer {
     const candidates: string[] = [];
     for (const path of this.tree.containerPaths()) {
       const node = this.tree.getNode(path);
-      if (node !== undefined && node.children.size === 0 && node.cversion > 0) candidates.push(path);
+      if (node !== undefined && node.numChildren === 0 && node.cversion > 0) candidates.push(path);
     }
     for (const path of this.tree.ttlPaths()) {
       const node = this.tree.getNode(path);
-      if (node === undefined || node.children.size > 0) continue;
+      if (node === undefined || node.numChildren > 0) continue;
       const ttl = node.ephemeralOwner & 0xff_ffff_ffffn;
       if (ttl !== 0n && now - node.mtime > ttl) candidates.push(path);
     }

@@ -10,7 +10,7 @@ import { OpCode } from '../proto/op-code.js';
 import type { TxnHeaderValue } from '../proto/records.js';
 import type { SubTxnBody, TxnBody } from '../proto/txn.js';
 import { AclCache, type AclEntry } from './acl-cache.js';
-import { childPath, nameOf, parentOf } from './path.js';
+import { nameOf, parentOf } from './path.js';
 import { Znode, storeData, type StoredData } from './znode.js';
 import { DIGEST_VERSION, DigestLog, TreeDigest, contentCrc, isDigestExcluded, nodeDigest, type ZxidDigest } from './digest.js';
 import { LIMIT_NODE, QuotaPaths, STAT_NODE, StatsTrack, limitPath, quotaTarget, statPath } from './quota.js';
@@ -86,7 +86,7 @@ export class DataTree {
     const aversion = path === CONFIG_NODE ? -1 : 0;
     const node = new Znode(storeData(data), this.aclCache.acquire(acl), 0n, 0n, 0n, 0n, 0, 0, aversion, 0n, 0n);
     this.insert(path, node);
-    this.nodes.get(parentOf(path))!.addChild(nameOf(path));
+    this.nodes.get(parentOf(path))!.addChild(path);
     this.digestIn(path, node, true);
   }
 
@@ -148,9 +148,9 @@ export class DataTree {
       const current = stack.pop()!;
       const node = this.nodes.get(current);
       if (node === undefined) continue;
-      for (const name of node.children) {
+      for (const child of node.childPaths()) {
         count++;
-        stack.push(childPath(current, name));
+        stack.push(child);
       }
     }
     return count;
@@ -254,7 +254,7 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (parent === undefined) throw new TxnFailure(ErrorCode.NONODE);
     const name = nameOf(path);
-    if (parent.hasChild(name)) throw new TxnFailure(ErrorCode.NODEEXISTS);
+    if (parent.hasChild(path)) throw new TxnFailure(ErrorCode.NODEEXISTS);
     this.preserve(parentPath, parent);
     this.preserve(path, undefined);
     if (parentCVersion === -1) parentCVersion = parent.cversion + 1;
@@ -266,7 +266,7 @@ export class DataTree {
     }
     time = this.shareTime(time);
     const node = new Znode(storeData(data), this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
-    parent.addChild(name);
+    parent.addChild(path);
     this.insert(path, node);
     this.digestIn(path, node, true);
     this.dataSize += path.length + (data?.length ?? 0);
@@ -334,7 +334,7 @@ export class DataTree {
     if (node === undefined) throw new TxnFailure(ErrorCode.NONODE);
     this.preserve(parentPath, parent);
     this.preserve(path, node);
-    parent.removeChild(nameOf(path));
+    parent.removeChild(path);
     this.nodes.delete(path);
     this.digestOut(path, node);
     this.aclCache.release(node.acl);
@@ -440,7 +440,7 @@ export class DataTree {
       if (node === undefined) continue;
       count++;
       bytes += BigInt(node.dataLength);
-      for (const name of node.children) stack.push(childPath(current, name));
+      for (const child of node.childPaths()) stack.push(child);
     }
     const track = new StatsTrack();
     track.set('count', count);
@@ -497,7 +497,7 @@ export class DataTree {
           this.quotas.add(target);
         }
       }
-      for (const name of node.children) stack.push(childPath(path, name));
+      for (const child of node.childPaths()) stack.push(child);
     }
   }
 
@@ -655,7 +655,7 @@ export class DataTree {
     if (path !== '/' && existing === undefined) {
       const parent = this.nodes.get(parentOf(path));
       if (parent === undefined) throw new Error(`snapshot node ${path} has no parent`);
-      parent.addChild(nameOf(path));
+      parent.addChild(path);
     }
     this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + node.dataLength;
     this.trackOwner(path, owner);

@@ -2,8 +2,8 @@ import type { Stat, StatPersisted } from '../proto/data.js';
 import type { AclEntry } from './acl-cache.js';
 import { ephemeralKindOf } from '../proto/defs.js';
 
-/** The children of a leaf: most znodes are leaves, so they share this instead of an empty Set each. */
-const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+/** The child paths of a leaf (most znodes): shared, instead of an empty Set each. */
+const NO_PATHS: readonly string[] = [];
 
 /**
  * A znode's data as stored: each byte one char of a one-byte (Latin-1) string, or null. A
@@ -37,6 +37,10 @@ export function loadData(stored: StoredData): Buffer | null {
 export class Znode {
   /** The node's data (see StoredData). */
   stored: StoredData;
+  /**
+   * The children's paths: the same string objects the tree's node map uses as keys, so a child
+   * costs its parent one set slot and no string of its own. null until the first child.
+   */
   private kids: Set<string> | null = null;
   /** CRC32 of the digest path and the data (tree/digest.ts), kept so stat-only changes rehash 60 bytes; signed. */
   contentCrc = 0;
@@ -72,26 +76,35 @@ export class Znode {
     return this.stored === null ? 0 : this.stored.length;
   }
 
-  /** The children's names (read only: change them with addChild / removeChild). */
-  get children(): ReadonlySet<string> {
-    return this.kids ?? NO_CHILDREN;
+  /** The children's names (a new array; getChildren order is unspecified, as in ZooKeeper). */
+  childNames(): string[] {
+    if (this.kids === null) return [];
+    const names: string[] = [];
+    for (const path of this.kids) names.push(path.substring(path.lastIndexOf('/') + 1));
+    return names;
+  }
+
+  /** The children's full paths. */
+  childPaths(): Iterable<string> {
+    return this.kids ?? NO_PATHS;
   }
 
   get numChildren(): number {
     return this.kids === null ? 0 : this.kids.size;
   }
 
-  hasChild(name: string): boolean {
-    return this.kids !== null && this.kids.has(name);
+  hasChild(path: string): boolean {
+    return this.kids !== null && this.kids.has(path);
   }
 
-  addChild(name: string): void {
-    (this.kids ??= new Set()).add(name);
+  /** Adds the child at `path` (pass the string the tree keys the child by). */
+  addChild(path: string): void {
+    (this.kids ??= new Set()).add(path);
   }
 
-  removeChild(name: string): void {
+  removeChild(path: string): void {
     if (this.kids === null) return;
-    this.kids.delete(name);
+    this.kids.delete(path);
     if (this.kids.size === 0) this.kids = null;
   }
 

@@ -76,11 +76,11 @@ export function encodeEnvelope(envelope: Envelope): Buffer {
   if (envelope.kind === 'vote') {
     const n = envelope.n;
     w.writeByte(KIND.VOTE).writeLong(n.leader).writeLong(n.zxid).writeLong(n.electionEpoch).writeLong(n.peerEpoch).writeInt(n.state);
-    return w.toBuffer();
+    return w.take();
   }
   if (envelope.kind === 'learner') {
     writeLearner(w, envelope.m);
-    return w.toBuffer();
+    return w.take();
   }
   const m = envelope.m;
   w.writeByte(KIND[m.type]);
@@ -115,7 +115,7 @@ export function encodeEnvelope(envelope: Envelope): Buffer {
     case 'NOTLEADER':
       break;
   }
-  return w.toBuffer();
+  return w.take();
 }
 
 /** Decodes a frame payload; throws JuteError on anything malformed. */

@@ -29,6 +29,8 @@ describeOnTargets('PersistentNode', (target) => {
       await waitFor('recreated', async () => (await observer.exists('/pn-basic/parent/me')) !== null);
     }
     assert.equal((await observer.getData('/pn-basic/parent/me')).data?.toString(), 'hello');
+    // The observer may see the node before its creator has the reply that raises the event.
+    await waitFor('the event of the last creation', () => created.length >= 4);
     assert.equal(created.length, 4, 'one created event per creation');
     await node.close();
     assert.equal(await observer.exists('/pn-basic/parent/me'), null, 'close deletes the node');

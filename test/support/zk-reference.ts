@@ -6,7 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './free-port.js';
+
+export { freePort };
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -67,33 +70,6 @@ export function fourLetterWord(host: string, port: number, cmd: string, timeoutM
 }
 
 /** A loopback port nobody listens on right now (a later bind may still race; start retries). */
-/** Ports this process handed out: the kernel may give a just-closed port to the next listen(0). */
-const issuedPorts = new Set<number>();
-/** Attempts at a port not handed out before. */
-const FREE_PORT_ATTEMPTS = 100;
-
-/** A loopback port free now and not returned before by this process (several per ensemble). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < FREE_PORT_ATTEMPTS; attempt++) {
-    const port = await anyFreePort();
-    if (issuedPorts.has(port)) continue;
-    issuedPorts.add(port);
-    return port;
-  }
-  throw new Error(`no fresh loopback port in ${FREE_PORT_ATTEMPTS} attempts`);
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -70,7 +70,7 @@ export function workload(tree: DataTree, seed: number, firstZxid: bigint, count:
       const path = pick(paths);
       entry = txn(zxid, { type: OpCode.setACL, path, acl: pick([OPEN_ACL, DIGEST_ACL]), version: tree.getNode(path)!.aversion + 1 });
     } else if (roll < 0.85) {
-      const leaves = paths.filter((p) => p !== '/' && tree.getNode(p)!.children.size === 0);
+      const leaves = paths.filter((p) => p !== '/' && tree.getNode(p)!.numChildren === 0);
       entry = leaves.length === 0
         ? txn(zxid, { type: OpCode.error, err: -101 })
         : txn(zxid, { type: OpCode.delete, path: pick(leaves) });
@@ -103,7 +103,7 @@ export function allPaths(tree: DataTree): string[] {
     const node = tree.getNode(path);
     if (node === undefined) continue;
     out.push(path);
-    for (const name of [...node.children].sort().reverse()) stack.push(childPath(path, name));
+    for (const child of [...node.childPaths()].sort().reverse()) stack.push(child);
   }
   return out;
 }
