@@ -22,8 +22,8 @@ import { readAcl, readStatPersisted, writeAclList, writeStatPersisted } from '..
 import type { FileSystem, AppendFile } from '../ports/file-system.js';
 import { DataTree, type TreeSnapshotView } from '../tree/data-tree.js';
 import type { AclEntry } from '../tree/acl-cache.js';
-import { parentOf } from '../tree/path.js';
-import { storeData } from '../tree/znode.js';
+import { isChildPath, parentOf } from '../tree/path.js';
+import { storeData, type Znode } from '../tree/znode.js';
 import { adler32, ADLER32_INITIAL } from './adler32.js';
 import { ByteWindow } from './byte-window.js';
 import { CorruptSnapshotError } from './errors.js';
@@ -228,17 +228,37 @@ export async function loadSnapshot(fs: FileSystem, path: string, tree: DataTree,
   if (parsedName.suffix !== '') throw new CorruptSnapshotError(path, `unsupported snapshot kind .${parsedName.suffix}`);
   const loaded = new DataTree();
   let acls: Map<bigint, Acl[]> = new Map();
-  const entryOf = (ref: bigint): AclEntry => loaded.aclCache.acquire(ref === OPEN_ACL_REF ? OPEN_ACL : acls.get(ref)!);
+  // Interned by content rather than by the file's refs: refs are private to each snapshot, and
+  // reusing them could collide with the entries a fresh tree already holds. Each ref is looked
+  // up by content once; its later nodes take the same entry again.
+  const entries = new Map<bigint, AclEntry>();
+  const entryOf = (ref: bigint): AclEntry => {
+    const known = entries.get(ref);
+    if (known !== undefined) return loaded.aclCache.acquireAgain(known);
+    const entry = loaded.aclCache.acquire(ref === OPEN_ACL_REF ? OPEN_ACL : acls.get(ref)!);
+    entries.set(ref, entry);
+    return entry;
+  };
+  // Siblings come one after another: the last parent is kept, sparing a lookup per node.
+  let lastParentPath = '';
+  let lastParent: Znode | undefined;
   const parsed = await readSnapshot(fs, path, {
     onAcls: (read) => (acls = read),
     onNode: (node) => {
       const nodePath = node.path === '' ? '/' : node.path;
-      if (nodePath !== '/' && loaded.getNode(parentOf(nodePath)) === undefined) {
-        throw new CorruptSnapshotError(path, `node ${nodePath} comes before its parent`);
+      let parent: Znode | undefined;
+      if (nodePath !== '/') {
+        if (lastParent !== undefined && isChildPath(nodePath, lastParentPath)) {
+          parent = lastParent;
+        } else {
+          lastParentPath = parentOf(nodePath);
+          lastParent = parent = loaded.getNode(lastParentPath);
+        }
+        if (parent === undefined) throw new CorruptSnapshotError(path, `node ${nodePath} comes before its parent`);
       }
-      // Interned by content rather than by the file's refs: refs are private to each snapshot,
-      // and reusing them could collide with the entries a fresh tree already holds.
-      loaded.loadNode(nodePath, storeData(node.data), entryOf(node.aclRef), node.stat);
+      loaded.loadNode(nodePath, storeData(node.data), entryOf(node.aclRef), node.stat, parent);
+      // A node loaded again (only in a damaged file) is a new object: look its path up afresh.
+      if (nodePath === lastParentPath) lastParent = undefined;
     },
     ...(onProgress === undefined ? {} : { onProgress: (done: number, total: number) => onProgress('snapshot', done, total) }),
   }, options);

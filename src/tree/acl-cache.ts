@@ -36,6 +36,12 @@ export class AclCache {
     return entry;
   }
 
+  /** One more use of an entry this cache gave out and still holds (a loader's repeat). */
+  acquireAgain(entry: AclEntry): AclEntry {
+    entry.uses++;
+    return entry;
+  }
+
   /** One use fewer; the entry is forgotten when unused. */
   release(entry: AclEntry): void {
     entry.uses--;

@@ -629,8 +629,17 @@ export class DataTree {
     };
   }
 
-  /** Adds (or replaces) a node read from a snapshot; parents come before their children. */
-  loadNode(path: string, data: StoredData | Buffer, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>): void {
+  /**
+   * Adds (or replaces) a node read from a snapshot; parents come before their children. Returns
+   * false, changing nothing, when the parent is missing. `parent` may be passed when the caller
+   * already holds it (a loader keeps the last one: siblings come together).
+   */
+  loadNode(path: string, data: StoredData | Buffer, acl: AclEntry, stat: Omit<Stat, 'dataLength' | 'numChildren'>, parent?: Znode): boolean {
+    const existing = this.nodes.get(path);
+    if (existing === undefined && path !== '/') {
+      parent ??= this.nodes.get(parentOf(path));
+      if (parent === undefined) return false;
+    }
     // A snapshot gives every field its own bigint; equal values share one (a create's czxid,
     // mzxid and pzxid, ctime and mtime, the common ephemeralOwner 0), as nodes made by txns do.
     const czxid = stat.czxid;
@@ -641,7 +650,6 @@ export class DataTree {
     const owner = stat.ephemeralOwner === 0n ? 0n : stat.ephemeralOwner;
     const stored = Buffer.isBuffer(data) ? storeData(data) : data;
     const node = new Znode(stored, acl, czxid, mzxid, ctime, mtime, stat.version, stat.cversion, stat.aversion, owner, pzxid);
-    const existing = this.nodes.get(path);
     if (existing !== undefined) {
       this.aclCache.release(existing.acl);
       node.adoptChildren(existing);
@@ -652,13 +660,10 @@ export class DataTree {
       this.insert(path, node);
     }
     this.digestIn(path, node, true);
-    if (path !== '/' && existing === undefined) {
-      const parent = this.nodes.get(parentOf(path));
-      if (parent === undefined) throw new Error(`snapshot node ${path} has no parent`);
-      parent.addChild(path);
-    }
+    parent?.addChild(path);
     this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + node.dataLength;
     this.trackOwner(path, owner);
+    return true;
   }
 
   /**

@@ -47,3 +47,9 @@ export function nameOf(path: string): string {
 export function childPath(parent: string, name: string): string {
   return parent === '/' ? '/' + name : parent + '/' + name;
 }
+
+/** True when `path` is a direct child of `parent` (checked without building strings). */
+export function isChildPath(path: string, parent: string): boolean {
+  if (parent === '/') return path.length > 1 && path.charCodeAt(0) === 47 && path.indexOf('/', 1) === -1;
+  return path.length > parent.length + 1 && path.charCodeAt(parent.length) === 47 && path.startsWith(parent) && path.indexOf('/', parent.length + 1) === -1;
+}

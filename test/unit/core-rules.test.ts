@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { pathProblem } from '../../src/tree/path.js';
+import { isChildPath, parentOf, pathProblem } from '../../src/tree/path.js';
 import { sha1 } from '../../src/util/sha1.js';
 import { digestId, authenticate } from '../../src/auth/schemes.js';
 import { fixupAcl, isAllowed, maskDigests } from '../../src/auth/acl.js';
@@ -21,6 +21,15 @@ test('path rules match PathUtils.validatePath', () => {
   }
   for (const bad of ['', 'a', '/a/', '//a', '/a//b', '/.', '/..', '/a/./b', '/a/../b', '/a\u0000b', '/a\u0001', '/\u007f', '/\ud83d\ude00', '/\ufff0']) {
     assert.notEqual(pathProblem(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+test('isChildPath agrees with parentOf on direct children, and refuses grandchildren and look-alikes', () => {
+  const paths = ['/', '/a', '/ab', '/a/b', '/a/bc', '/a/b/c', '/ab/c', '/zookeeper', '/zookeeper/quota', '/a/b/cd'];
+  for (const path of paths) {
+    for (const parent of paths) {
+      assert.equal(isChildPath(path, parent), path !== '/' && parentOf(path) === parent, `${path} under ${parent}`);
+    }
   }
 });
 
