@@ -106,7 +106,7 @@ Servers
   --zookeeper-heap S  -Xmx of the ZooKeeper JVM (${DEFAULT_ZOOKEEPER_HEAP}; each ensemble member: ${ENSEMBLE_ZOOKEEPER_HEAP})
   --tszk-node-args S  extra node flags for the tszk server, space separated (e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof")
   --data-dir D        where data dirs are made (${tmpdir()})
-  --keep-data         do not remove the data dirs
+  --keep-data         do not remove the data dirs (each server's console is in its dir, console.log)
   --note TEXT         a line for the report (e.g. which build was measured)
 Output
   --out-md F  --out-json F  --out-svg F   (bench/out/report.md, report.json, read-ratio.svg)

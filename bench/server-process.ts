@@ -5,7 +5,7 @@
  * here is stopped: by its handle, by `stopAllServers` on Ctrl-C, or SIGKILLed at exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,8 @@ export type ServerKind = 'tszk' | 'zookeeper';
 
 export const HOST = '127.0.0.1';
 const LOG_TAIL_CHARS = 16 * 1024;
+/** Each server's console, in its data dir. */
+const CONSOLE_FILE = 'console.log';
 const POLL_CONNECT_TIMEOUT_MS = 1_000;
 /** The Debian package's jars; zookeeper.jar's manifest Class-Path brings jute, netty and the rest. */
 const ZOOKEEPER_JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-api.jar', '/usr/share/java/slf4j-simple.jar'];
@@ -161,8 +163,13 @@ export async function launchServer(options: LaunchOptions): Promise<ServerProces
   const child = spawn(file, args, { cwd: options.dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let tail = '';
+  // The whole console goes to the data dir too: with --keep-data a stall can be read afterwards.
+  const consoleFile = createWriteStream(join(options.dataDir, CONSOLE_FILE), { flags: 'a' });
+  consoleFile.on('error', () => undefined);
+  child.once('close', () => consoleFile.end());
   const keep = (chunk: Buffer): void => {
     tail = (tail + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS);
+    consoleFile.write(chunk);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
