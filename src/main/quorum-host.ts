@@ -69,6 +69,10 @@ interface Item {
   phase: 'new' | 'persisting' | 'persisted';
   /** The last zxid this Ready appended: it is complete once that is durable. */
   waitZxid?: bigint;
+  /** Indexes of the messages sent ahead of completion (a leader's PROPOSALs: see sendAhead). */
+  sentAhead?: Set<number>;
+  /** Peers whose later PROPOSALs this Ready holds back until it completes (see sendAhead). */
+  holds?: ServerId[];
 }
 
 /** Roles as srvr and mntr print them. */
@@ -85,6 +89,8 @@ export class QuorumHost {
   private pumpAgain = false;
   /** A send that waits for a snapshot (SNAP to a learner): later Readys wait behind it. */
   private sendingAsync: Promise<void> | undefined;
+  /** Per peer, how many queued Readys hold its PROPOSALs back (sendAhead). */
+  private readonly heldBack = new Map<ServerId, number>();
   private serving: Serving = { kind: 'none' };
   private lastQueuedServing: Serving = { kind: 'none' };
   private timer: TimerHandle | undefined;
@@ -303,6 +309,7 @@ export class QuorumHost {
           .then(() => {
             this.appendAll(item);
             item.phase = 'persisted';
+            this.sendAhead(item, false);
             this.pump();
           })
           .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
@@ -310,6 +317,51 @@ export class QuorumHost {
       }
       this.appendAll(item);
       item.phase = 'persisted';
+      this.sendAhead(item, true);
+    }
+  }
+
+  /**
+   * A leader's PROPOSALs leave as soon as their Ready's txns are queued to its log, so that the
+   * followers' fsyncs overlap the leader's own (as ZooKeeper's leader sends proposals while its
+   * SyncRequestProcessor logs them). Safe: the peer counts the leader's own vote when it
+   * proposes, but a COMMIT that rests on it is in a later Ready, and Readys complete in order,
+   * each once its appends are durable; so no COMMIT leaves, and nothing is applied, before the
+   * leader's log holds the txn. Each learner still gets its messages in order, but for COMMITs
+   * and PINGs, which a PROPOSAL may pass (ZAB keeps proposals, and commits, in zxid order, not
+   * proposals after commits): a PROPOSAL goes ahead only while no queued Ready holds another
+   * message for that learner (a sync's DIFF or NEWLEADER, an earlier PROPOSAL) or drops it.
+   * Called for each Ready in queue order, once its appends are queued.
+   */
+  private sendAhead(item: Item, allowed: boolean): void {
+    const ahead = allowed && this.sendingAsync === undefined && item.serving.kind === 'leader'
+      && this.peer.isEstablishedLeader && item.serving.epoch === this.peer.epoch;
+    const holds: ServerId[] = [];
+    const hold = (peer: ServerId): void => {
+      holds.push(peer);
+      this.heldBack.set(peer, (this.heldBack.get(peer) ?? 0) + 1);
+    };
+    // In message order: what this very Ready holds for a learner (a sync's DIFF before its
+    // PROPOSALs) holds that learner's later PROPOSALs too.
+    item.ready.messages.forEach((m, index) => {
+      const type = m.envelope.kind === 'zab' ? m.envelope.m.type : undefined;
+      if (ahead && type === 'PROPOSAL' && (this.heldBack.get(m.to) ?? 0) === 0) {
+        this.transport.send(m.to, m.envelope);
+        (item.sentAhead ??= new Set()).add(index);
+      } else if (type !== 'COMMIT' && type !== 'PING') {
+        hold(m.to);
+      }
+    });
+    for (const peer of item.ready.close) hold(peer);
+    item.holds = holds;
+  }
+
+  /** The Ready completes: what it held back may go ahead again. */
+  private release(item: Item): void {
+    for (const peer of item.holds ?? []) {
+      const count = (this.heldBack.get(peer) ?? 0) - 1;
+      if (count > 0) this.heldBack.set(peer, count);
+      else this.heldBack.delete(peer);
     }
   }
 
@@ -399,7 +451,9 @@ export class QuorumHost {
       }
     }
     this.switchServing(item.serving);
-    const messages = item.ready.messages;
+    const sentAhead = item.sentAhead;
+    const messages = sentAhead === undefined ? item.ready.messages : item.ready.messages.filter((_, index) => !sentAhead.has(index));
+    this.release(item);
     if (messages.some((m) => m.envelope.kind === 'zab' && m.envelope.m.type === 'SNAP')) {
       this.sendingAsync = this.sendWithSnapshot(messages, item.ready.close).finally(() => {
         this.sendingAsync = undefined;
