@@ -4,6 +4,10 @@
  */
 import { longViewOf } from './long-view.js';
 
+/** The smallest buffer a writer grows to. */
+const MIN_GROWN_BYTES = 64;
+const NO_BYTES = Buffer.alloc(0);
+
 export class JuteWriter {
   private buffer: Buffer;
   /** For longs into a large buffer (long-view.ts). */
@@ -22,7 +26,7 @@ export class JuteWriter {
   private ensure(extra: number): void {
     const needed = this.offset + extra;
     if (needed <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    let size = Math.max(this.buffer.length * 2, MIN_GROWN_BYTES);
     while (size < needed) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buffer.copy(next, 0, 0, this.offset);
@@ -121,12 +125,13 @@ export class JuteWriter {
    */
   take(): Buffer {
     const bytes = this.buffer.subarray(0, this.offset);
-    this.buffer = Buffer.allocUnsafe(64);
+    // Writers are rarely used again after take(): a buffer is allocated only if one is.
+    this.buffer = NO_BYTES;
     this.offset = 0;
     return bytes;
   }
 
-  /** Sets aside `count` bytes to fill in later (with patchInt or `bytesAt`); returns where they start. */
+  /** Sets aside `count` bytes to fill in later (with patchInt, or in the bytes `take` returns); returns where they start. */
   skip(count: number): number {
     this.ensure(count);
     const at = this.offset;
