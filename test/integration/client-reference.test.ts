@@ -375,9 +375,13 @@ describeOnTargets('client', (zk) => {
     const client = await open({}, '', proxy.port);
     let expired = 0;
     client.on('expired', () => expired++);
+    // The server drops the first handle's connection when the thief takes the session over; the
+    // first handle must not win the session back before the thief has closed it.
+    proxy.refuse(true);
     const thief = await open({ session: { id: client.sessionId, password: client.sessionPassword } });
     assert.equal(thief.sessionId, client.sessionId, 'resumed the same session');
     await thief.close();
+    proxy.refuse(false);
     await waitFor('expired after takeover and close', () => expired === 1);
     assert.equal(client.state, 'CLOSED');
   });
