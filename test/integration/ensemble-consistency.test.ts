@@ -35,6 +35,7 @@ import {
   type RegisterInput,
   type RegisterOutput,
 } from '../support/linearizability.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const REGISTER = '/lin';
 const FIFO = '/fifo';
@@ -61,17 +62,6 @@ async function connect(connectString: string): Promise<ZooKeeperClient> {
 async function closeClient(client: ZooKeeperClient): Promise<void> {
   await client.close().catch(() => undefined);
   clients.delete(client);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Outcomes whose effect is unknown: the request may or may not have been applied. */
@@ -150,7 +140,7 @@ interface WorkloadOptions {
 const codeOf = (err: unknown): number => (err instanceof KeeperError ? err.code : Number.NaN);
 
 async function runWorkload(options: WorkloadOptions): Promise<Run> {
-  const rand = mulberry32(options.seed);
+  const rand = seededRandom(options.seed);
   const run: Run = { ops: [], bursts: [], sessions: [], watchViolations: [], watchChecks: 0, probedReplies: 0, unexpectedErrors: [], faults: [], fifoNodes: new Map() };
   let nextOpId = 0;
   /** Orders watch deliveries against reply resolutions. */

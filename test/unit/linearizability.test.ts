@@ -17,6 +17,7 @@ import {
   type RegisterOutput,
   type RegisterState,
 } from '../support/linearizability.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 type Op = Operation<RegisterInput, RegisterOutput>;
 const model = registerModel({ value: 'init', version: 0 });
@@ -178,17 +179,6 @@ function bruteForce(history: Op[]): boolean {
   return search(model.init, new Set());
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random small history: plausible-looking but often not linearizable. */
 function randomHistory(rand: () => number, size: number): Op[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -246,7 +236,7 @@ function generatedHistory(rand: () => number, size: number): Op[] {
 }
 
 test('agrees with a brute-force enumeration on random small histories', () => {
-  const rand = mulberry32(20240617);
+  const rand = seededRandom(20240617);
   let accepted = 0;
   let rejected = 0;
   for (let i = 0; i < 600; i++) {
@@ -264,7 +254,7 @@ test('agrees with a brute-force enumeration on random small histories', () => {
 });
 
 test('accepts generated linearizable histories, and rejects them once a read is made stale', () => {
-  const rand = mulberry32(7);
+  const rand = seededRandom(7);
   let mutatedRejected = 0;
   for (let i = 0; i < 40; i++) {
     const history = generatedHistory(rand, 60 + Math.floor(rand() * 60));
