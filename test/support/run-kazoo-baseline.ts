@@ -59,16 +59,7 @@ process.once('SIGTERM', stopOnSignal);
 try {
   const started = Date.now();
   const result = await runKazooSuite(`${zk.host}:${zk.port}`, { extraArgs: args });
-  const { passed, failed, skipped } = result;
-  // The flaky list is judged by hand over several runs; keep it.
-  const previous = existsSync(out) ? (JSON.parse(await readFile(out, 'utf8')) as { flaky?: string[] }) : {};
-  const flaky = previous.flaky ?? [];
-  await writeFile(out, JSON.stringify({ passed, failed, skipped, flaky }, null, 2) + '\n');
-  if (rawOut) await writeFile(rawOut, result.raw);
-  const seconds = Math.round((Date.now() - started) / 1000);
-  console.log(`kazoo vs ZooKeeper 3.8.0: ${passed.length} passed, ${failed.length} failed, ${skipped.length} skipped in ${seconds} s` +
-    (result.timedOut ? ' (TIMED OUT)' : ''));
-  for (const id of failed) console.log(`  failed: ${id}`);
+  await record(result, started, 'ZooKeeper 3.8.0');
 } finally {
   await zk.stop();
 }
