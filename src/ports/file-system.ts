@@ -5,13 +5,21 @@
 
 /** An open file, written at its end. */
 export interface AppendFile {
-  /** Appends bytes; NOT durable until `sync` resolves. */
+  /**
+   * Appends bytes. NOT durable until `sync` resolves, unless the file was opened with
+   * `durable: true`: then the bytes (and everything before them) are durable when this resolves.
+   */
   append(data: Uint8Array): Promise<void>;
   /** fdatasync: everything appended before the call is durable when this resolves. */
   sync(): Promise<void>;
   /** Bytes in the file. */
   size(): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface OpenAppendOptions {
+  /** Every `append` is durable when it resolves; `sync` is then only needed for nothing. */
+  readonly durable?: boolean;
 }
 
 /** A file opened for reading parts of it. */
@@ -35,8 +43,12 @@ export interface FileSystem {
    * readers fall back to `readFile` without it.
    */
   openRead?(path: string): Promise<ReadableFile>;
-  /** Opens for appending, creating it if missing. */
-  openAppend(path: string): Promise<AppendFile>;
+  /**
+   * Opens for appending, creating it if missing. With `durable`, each append is made durable
+   * before it resolves (O_DSYNC: write and fdatasync in one step, the txn log's one hop per
+   * batch); without it, appends are buffered until `sync` (a snapshot's many slices).
+   */
+  openAppend(path: string, options?: OpenAppendOptions): Promise<AppendFile>;
   /** Writes a whole file durably and atomically: temp file, fsync, rename, fsync of the dir. */
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
   truncate(path: string, length: number): Promise<void>;

@@ -2,9 +2,13 @@
  * The FileSystem port on node:fs/promises, with real fdatasync/fsync: a write is durable only
  * when the `sync` of its file (and, for a new name, the `syncDir` of its directory) resolved.
  */
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { AppendFile, FileSystem, ReadableFile } from '../ports/file-system.js';
+import type { AppendFile, FileSystem, OpenAppendOptions, ReadableFile } from '../ports/file-system.js';
+
+/** O_DSYNC appends: each write returns once its data (and the size it adds) is on the disk. */
+const DURABLE_APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
 
 /** Writes per append call at most before giving up on a file that accepts no bytes. */
 const WRITE_ATTEMPTS_MAX = 1_000_000;
@@ -108,8 +112,8 @@ export class NodeFileSystem implements FileSystem {
     }
   };
 
-  async openAppend(path: string): Promise<AppendFile> {
-    return new NodeAppendFile(await open(path, 'a'));
+  async openAppend(path: string, options?: OpenAppendOptions): Promise<AppendFile> {
+    return new NodeAppendFile(await open(path, options?.durable === true ? DURABLE_APPEND_FLAGS : 'a'));
   }
 
   /** Temp file, write, fsync, close, rename over `path`, fsync of the directory. */

@@ -8,7 +8,7 @@
 // safe side for the code under test: truncate, remove and rename are durable at once.
 // An incarnation's pending operations never complete after it crashed, and its open files
 // ignore it afterwards, as a killed process's would.
-import type { AppendFile, FileSystem } from '../../src/ports/file-system.js';
+import type { AppendFile, FileSystem, OpenAppendOptions } from '../../src/ports/file-system.js';
 import type { SimWorld } from './world.js';
 
 interface SimFile {
@@ -105,17 +105,20 @@ export class SimDisk implements FileSystem {
     return Buffer.from(file.data);
   }
 
-  async openAppend(path: string): Promise<AppendFile> {
+  async openAppend(path: string, options?: OpenAppendOptions): Promise<AppendFile> {
     if (!this.dirs.has(parentOf(path))) throw enoent(path);
     const incarnation = this.incarnation;
     if (!this.files.has(path)) this.files.set(path, { data: Buffer.alloc(0), durableLength: 0, entryDurable: false });
     const fileNow = (): SimFile | undefined => this.files.get(path);
-    return {
+    const handle: AppendFile = {
+      // A durable (O_DSYNC) append is an append then a sync: a crash between them keeps what a
+      // crash keeps of unsynced appends (nothing, or a torn prefix).
       append: async (data) => {
         await this.live(incarnation);
         const file = fileNow();
         if (file === undefined) throw enoent(path);
         file.data = Buffer.concat([file.data, data]);
+        if (options?.durable === true) await handle.sync();
       },
       sync: async () => {
         await this.live(incarnation);
@@ -133,6 +136,7 @@ export class SimDisk implements FileSystem {
       size: async () => fileNow()?.data.length ?? 0,
       close: async () => this.live(incarnation),
     };
+    return handle;
   }
 
   async writeFileAtomic(path: string, data: Uint8Array): Promise<void> {

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppendFile, FileSystem } from '../../src/ports/file-system.js';
+import type { AppendFile, FileSystem, OpenAppendOptions } from '../../src/ports/file-system.js';
 import type { Acl } from '../../src/proto/data.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import type { TxnBody, TxnEntry } from '../../src/proto/txn.js';
@@ -171,14 +171,16 @@ export class MemoryFileSystem implements FileSystem {
     return Buffer.from(bytes);
   }
 
-  async openAppend(path: string): Promise<AppendFile> {
+  async openAppend(path: string, options?: OpenAppendOptions): Promise<AppendFile> {
     this.calls.push(`open ${path}`);
     if (!this.files.has(path)) this.files.set(path, Buffer.alloc(0));
-    return {
+    const handle: AppendFile = {
+      // A durable append is recorded as the append and the sync it includes.
       append: async (data) => {
         this.calls.push(`append ${path} ${data.length}`);
         await this.appendHook?.();
         this.files.set(path, Buffer.concat([this.files.get(path)!, data]));
+        if (options?.durable === true) await handle.sync();
       },
       sync: async () => {
         this.calls.push(`sync ${path}`);
@@ -189,6 +191,7 @@ export class MemoryFileSystem implements FileSystem {
         this.calls.push(`close ${path}`);
       },
     };
+    return handle;
   }
 
   async writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
