@@ -8,13 +8,19 @@ export interface AppendFile {
   /**
    * Appends bytes. NOT durable until `sync` resolves, unless the file was opened with
    * `durable: true`: then the bytes (and everything before them) are durable when this resolves.
+   * Several parts are appended in order, as their concatenation (one writev, no copy).
    */
-  append(data: Uint8Array): Promise<void>;
+  append(data: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** fdatasync: everything appended before the call is durable when this resolves. */
   sync(): Promise<void>;
   /** Bytes in the file. */
   size(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** True when an `append` was given several parts. */
+export function isParts(data: Uint8Array | readonly Uint8Array[]): data is readonly Uint8Array[] {
+  return Array.isArray(data);
 }
 
 export interface OpenAppendOptions {

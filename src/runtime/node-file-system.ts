@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { AppendFile, FileSystem, OpenAppendOptions, ReadableFile } from '../ports/file-system.js';
+import { isParts, type AppendFile, type FileSystem, type OpenAppendOptions, type ReadableFile } from '../ports/file-system.js';
 
 /** O_DSYNC appends: each write returns once its data (and the size it adds) is on the disk. */
 const DURABLE_APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
@@ -27,11 +27,25 @@ async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
   }
 }
 
+/** Writes `parts` in order at the file's end with writev, going on after a short write. Exported for tests. */
+export async function writevAll(handle: Pick<FileHandle, 'writev'>, parts: readonly Uint8Array[]): Promise<void> {
+  let rest = parts.filter((part) => part.length > 0);
+  for (let attempt = 0; rest.length > 0; attempt++) {
+    if (attempt >= WRITE_ATTEMPTS_MAX) throw new Error('file accepts no more bytes');
+    let { bytesWritten } = await handle.writev(rest as Uint8Array[]);
+    let whole = 0;
+    while (whole < rest.length && bytesWritten >= rest[whole]!.length) bytesWritten -= rest[whole++]!.length;
+    rest = rest.slice(whole);
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+  }
+}
+
 class NodeAppendFile implements AppendFile {
   constructor(private readonly handle: FileHandle) {}
 
-  append(data: Uint8Array): Promise<void> {
-    return writeAll(this.handle, data);
+  append(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    if (!isParts(data)) return writeAll(this.handle, data);
+    return data.length === 1 ? writeAll(this.handle, data[0]!) : writevAll(this.handle, data);
   }
 
   sync(): Promise<void> {

@@ -275,10 +275,10 @@ export class TxnLog {
       newFile = true;
     }
     const file = this.file!;
-    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const syncStartMs = this.options.nowMs();
-    await file.append(data); // durable when it resolves (opened `durable`)
-    this.recordSync(this.options.nowMs() - syncStartMs, batch.items.length, data.length);
+    await file.append(parts); // one writev, durable when it resolves (opened `durable`)
+    const bytes = newFile ? batch.bytes + parts[0]!.length : batch.bytes;
+    this.recordSync(this.options.nowMs() - syncStartMs, batch.items.length, bytes);
     if (newFile) await this.fs.syncDir(this.dir);
   }
 

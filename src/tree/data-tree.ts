@@ -268,7 +268,7 @@ export class DataTree {
     const node = new Znode(storeData(data), this.aclCache.acquire(acl), zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
     parent.addChild(path);
     this.insert(path, node);
-    this.digestIn(path, node, true);
+    this.digestIn(path, node, true, data);
     this.dataSize += path.length + (data?.length ?? 0);
     this.trackOwner(path, ephemeralOwner);
     this.onQuotaNodeCreated(parentPath, nameOf(path));
@@ -362,7 +362,7 @@ export class DataTree {
     node.mtime = this.shareTime(time);
     node.mzxid = zxid;
     node.version = version;
-    this.digestIn(path, node, true);
+    this.digestIn(path, node, true, data);
     this.updateQuotaStat(path, BigInt(bytesDiff), 0n);
     this.triggers.push({ path, type: EventType.NodeDataChanged, acl: node.acl.acl });
     return node.stat();
@@ -545,9 +545,10 @@ export class DataTree {
    * Puts `node`'s share back after a change (postChange). `contentChanged`: the data (or the
    * node) is new, so the path and data are hashed again; otherwise only the 60 stat bytes are.
    */
-  private digestIn(path: string, node: Znode, contentChanged: boolean): void {
+  private digestIn(path: string, node: Znode, contentChanged: boolean, data: StoredData | Uint8Array = node.stored): void {
     if (isDigestExcluded(path)) return;
-    if (contentChanged) node.contentCrc = contentCrc(path, node.stored) | 0;
+    // `data`: the node's data as it arrived when at hand (a Buffer hashes faster than the stored string).
+    if (contentChanged) node.contentCrc = contentCrc(path, data) | 0;
     this.digest.add(nodeDigest(node.contentCrc, node));
   }
 
@@ -659,7 +660,7 @@ export class DataTree {
     } else {
       this.insert(path, node);
     }
-    this.digestIn(path, node, true);
+    this.digestIn(path, node, true, data);
     parent?.addChild(path);
     this.dataSize += (existing === undefined ? path.length : -existing.dataLength) + node.dataLength;
     this.trackOwner(path, owner);

@@ -1,7 +1,9 @@
 /**
  * CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), the checksum java.util.zip.CRC32 computes
- * and ZooKeeper's DigestCalculator uses per znode. Pure; slicing-by-4 tables.
+ * and ZooKeeper's DigestCalculator uses per znode. Pure; slicing-by-4 tables, or zlib's for
+ * longer inputs.
  */
+import zlib from 'node:zlib';
 
 /** The CRC of no bytes; pass it as `previous` to start a running CRC. */
 export const CRC32_INITIAL = 0;
@@ -24,6 +26,13 @@ const TABLES: readonly Int32Array[] = (() => {
   }
   return tables;
 })();
+/**
+ * zlib's CRC-32 (Node 20.15+): about 3x faster than the tables below on a 1 KiB value, slower
+ * below a few hundred bytes (the call costs more than the bytes).
+ */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+const NATIVE_BYTES_MIN = 256;
+
 const T0 = TABLES[0]!;
 const T1 = TABLES[1]!;
 const T2 = TABLES[2]!;
@@ -35,6 +44,9 @@ const T3 = TABLES[3]!;
  * `crc32(b, crc32(a))` equals the CRC of a followed by b.
  */
 export function crc32(data: Uint8Array, previous = CRC32_INITIAL, start = 0, end = data.length): number {
+  if (nativeCrc32 !== undefined && end - start >= NATIVE_BYTES_MIN) {
+    return nativeCrc32(start === 0 && end === data.length ? data : data.subarray(start, end), previous);
+  }
   let c = ~previous;
   let index = start;
   const wordsEnd = end - ((end - start) & 3);

@@ -8,7 +8,7 @@
 // safe side for the code under test: truncate, remove and rename are durable at once.
 // An incarnation's pending operations never complete after it crashed, and its open files
 // ignore it afterwards, as a killed process's would.
-import type { AppendFile, FileSystem, OpenAppendOptions } from '../../src/ports/file-system.js';
+import { isParts, type AppendFile, type FileSystem, type OpenAppendOptions } from '../../src/ports/file-system.js';
 import type { SimWorld } from './world.js';
 
 interface SimFile {
@@ -117,7 +117,7 @@ export class SimDisk implements FileSystem {
         await this.live(incarnation);
         const file = fileNow();
         if (file === undefined) throw enoent(path);
-        file.data = Buffer.concat([file.data, data]);
+        file.data = Buffer.concat([file.data, ...(isParts(data) ? data : [data])]);
         if (options?.durable === true) await handle.sync();
       },
       sync: async () => {

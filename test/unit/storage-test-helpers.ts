@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppendFile, FileSystem, OpenAppendOptions } from '../../src/ports/file-system.js';
+import { isParts, type AppendFile, type FileSystem, type OpenAppendOptions } from '../../src/ports/file-system.js';
 import type { Acl } from '../../src/proto/data.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import type { TxnBody, TxnEntry } from '../../src/proto/txn.js';
@@ -177,9 +177,10 @@ export class MemoryFileSystem implements FileSystem {
     const handle: AppendFile = {
       // A durable append is recorded as the append and the sync it includes.
       append: async (data) => {
-        this.calls.push(`append ${path} ${data.length}`);
+        const bytes = Buffer.concat(isParts(data) ? data : [data]);
+        this.calls.push(`append ${path} ${bytes.length}`);
         await this.appendHook?.();
-        this.files.set(path, Buffer.concat([this.files.get(path)!, data]));
+        this.files.set(path, Buffer.concat([this.files.get(path)!, bytes]));
         if (options?.durable === true) await handle.sync();
       },
       sync: async () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NodeFileSystem } from '../../src/runtime/node-file-system.js';
+import { NodeFileSystem, writevAll } from '../../src/runtime/node-file-system.js';
 import { encodeTxn, type TxnEntry } from '../../src/proto/txn.js';
 import { OpCode } from '../../src/proto/op-code.js';
 import { TxnLog } from '../../src/storage/txn-log.js';
@@ -187,4 +187,25 @@ test('appends after close throw CLOSED; zxids must increase', async () => {
   assert.throws(() => log.append(txn(3n, createTxn('/b', 'x'))), /does not increase/);
   await log.close();
   assert.throws(() => log.append(txn(4n, { type: OpCode.createSession, timeOut: 5000 })), (e: unknown) => e instanceof TxnLogError && e.code === 'CLOSED');
+});
+
+test('a short writev goes on from the first byte not written, inside a part or between parts', async () => {
+  const parts = [Buffer.from('abc'), Buffer.alloc(0), Buffer.from('de'), Buffer.from('fghij')];
+  // Each call writes at most `cap` bytes of what it is given; every cap splits the parts differently.
+  for (const cap of [1, 2, 3, 4, 6, 100]) {
+    const written: Buffer[] = [];
+    let calls = 0;
+    const handle = {
+      writev: async (buffers: readonly NodeJS.ArrayBufferView[]) => {
+        calls++;
+        const all = Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+        const taken = all.subarray(0, cap);
+        written.push(Buffer.from(taken));
+        return { bytesWritten: taken.length, buffers: [...buffers] };
+      },
+    };
+    await writevAll(handle as never, parts);
+    assert.equal(Buffer.concat(written).toString(), 'abcdefghij', `cap ${cap}`);
+    assert.equal(calls, Math.ceil(10 / cap), `cap ${cap}`);
+  }
 });
