@@ -12,7 +12,14 @@ import { adler32, ADLER32_INITIAL } from './adler32.js';
 export const WINDOW_READ_BYTES = 4 * 1024 * 1024;
 
 export class ByteWindow {
+  /**
+   * The window: the front of `store`, except for a file read whole. Items a parser takes out of
+   * it as views (JuteReader.readBuffer) are valid only until the window moves: it is refilled in
+   * place, so a snapshot costs one window of memory, not one per refill (4 MiB buffers freed one
+   * after another make glibc keep tens of MiB it never returns).
+   */
   private bytes: Buffer = Buffer.alloc(0);
+  private store: Buffer = this.bytes;
   /** File offset of bytes[0]. */
   private base = 0;
   /** Index in `bytes` up to which the checksum has been taken. */
@@ -86,7 +93,7 @@ export class ByteWindow {
   }
 
   async close(): Promise<void> {
-    this.bytes = Buffer.alloc(0);
+    this.bytes = this.store = Buffer.alloc(0);
     await this.file?.close();
   }
 
@@ -99,8 +106,15 @@ export class ByteWindow {
     const kept = this.bytes.length - keep;
     // Grow by at least the bytes kept: a value larger than the window fits after a few rounds.
     const want = Math.min(this.size - (this.base + this.bytes.length), Math.max(this.readBytes, kept));
-    const next = Buffer.allocUnsafe(kept + want);
-    this.bytes.copy(next, 0, keep);
+    let next = this.store;
+    if (next.length >= kept + want) {
+      next.copyWithin(0, keep, this.bytes.length);
+    } else {
+      next = Buffer.allocUnsafe(kept + want);
+      this.bytes.copy(next, 0, keep);
+      this.store = next;
+    }
+    next = next.subarray(0, kept + want);
     let filled = kept;
     const readFrom = this.base + this.bytes.length;
     while (filled < next.length) {
