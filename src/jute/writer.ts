@@ -10,8 +10,9 @@ const NO_BYTES = Buffer.alloc(0);
 
 export class JuteWriter {
   private buffer: Buffer;
-  /** For longs into a large buffer (long-view.ts). */
+  /** The view longs are written through (long-view.ts), and the buffer it was taken for. */
   private ownView: DataView | undefined;
+  private viewBuffer: Buffer | undefined;
   private offset = 0;
 
   constructor(initialSize = 256) {
@@ -42,8 +43,13 @@ export class JuteWriter {
 
   writeLong(value: bigint): this {
     this.ensure(8);
-    // setBigInt64 keeps the low 64 bits, as BigInt.asIntN(64, value) would.
-    const view = (this.ownView = longViewOf(this.buffer, this.ownView));
+    // setBigInt64 keeps the low 64 bits, as BigInt.asIntN(64, value) would. The view is looked
+    // up again only when the buffer changed: a snapshot writes millions of longs into one.
+    let view = this.ownView;
+    if (this.viewBuffer !== this.buffer || view === undefined) {
+      view = this.ownView = longViewOf(this.buffer, view);
+      this.viewBuffer = this.buffer;
+    }
     view.setBigInt64(this.buffer.byteOffset + this.offset, value);
     this.offset += 8;
     return this;
@@ -112,6 +118,11 @@ export class JuteWriter {
   /** Overwrites an int at `position` (used to back-fill frame lengths). */
   patchInt(position: number, value: number): void {
     this.buffer.writeInt32BE(value, position);
+  }
+
+  /** The bytes written, not copied: valid until the next write or `reset` (see `take` for keeps). */
+  written(): Buffer {
+    return this.buffer.subarray(0, this.offset);
   }
 
   /** A copy of the bytes written. */

@@ -20,17 +20,14 @@ export function adler32(data: Uint8Array, previous = ADLER32_INITIAL, start = 0,
   let index = start;
   while (index < end) {
     const runEnd = Math.min(end, index + RUN_BYTES_MAX);
-    // Eight bytes per step: a third less time than one per step on 100 B to 1 KiB records.
+    // Eight bytes per step: a gains their sum, b gains 8a plus each byte weighted by how many
+    // of the eight sums it is part of (8 for the first, 1 for the last). Exact: sums stay < 2^53.
     const unrolledEnd = runEnd - ((runEnd - index) & 7);
     for (; index < unrolledEnd; index += 8) {
-      a += data[index]!; b += a;
-      a += data[index + 1]!; b += a;
-      a += data[index + 2]!; b += a;
-      a += data[index + 3]!; b += a;
-      a += data[index + 4]!; b += a;
-      a += data[index + 5]!; b += a;
-      a += data[index + 6]!; b += a;
-      a += data[index + 7]!; b += a;
+      const x0 = data[index]!, x1 = data[index + 1]!, x2 = data[index + 2]!, x3 = data[index + 3]!;
+      const x4 = data[index + 4]!, x5 = data[index + 5]!, x6 = data[index + 6]!, x7 = data[index + 7]!;
+      b += 8 * a + 8 * x0 + 7 * x1 + 6 * x2 + 5 * x3 + 4 * x4 + 3 * x5 + 2 * x6 + x7;
+      a += x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
     }
     for (; index < runEnd; index++) {
       a += data[index]!;

@@ -96,13 +96,14 @@ class ChecksummedSink {
     return this.writer.length >= SNAPSHOT_WRITE_CHUNK_BYTES ? this.flush() : undefined;
   }
 
+  /** Nothing is written to the writer until this resolves: the chunk goes out of its buffer, uncopied. */
   async flush(): Promise<void> {
     if (this.writer.length === 0) return;
-    const chunk = this.writer.toBuffer();
-    this.writer.reset();
+    const chunk = this.writer.written();
     this.checksum = adler32(chunk, this.checksum);
     this.bytes += chunk.length;
     await this.file.append(chunk);
+    this.writer.reset();
   }
 
   /** SnapStream.sealStream: the checksum of every byte so far, then "/". */
@@ -183,7 +184,9 @@ async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options
     sink.writer.writeString(path === '/' ? '' : path).writeLatin1Buffer(node.stored).writeLong(node.acl.ref);
     writeStatPersisted(sink.writer, node);
     nodes++;
-    await sink.flushIfLarge();
+    // Awaited only when there is a flush: an await per node costs a microtask each.
+    const flushing = sink.flushIfLarge();
+    if (flushing !== undefined) await flushing;
     if (nodes % options.yieldEvery === 0) await options.yieldFn();
   }
   return nodes;
