@@ -10,9 +10,10 @@ const NO_BYTES = Buffer.alloc(0);
 
 export class JuteWriter {
   private buffer: Buffer;
-  /** The view longs are written through (long-view.ts), and the buffer it was taken for. */
+  /** The view longs are written through (long-view.ts), the buffer it was taken for, and where that buffer starts in it. */
   private ownView: DataView | undefined;
   private viewBuffer: Buffer | undefined;
+  private viewBase = 0;
   private offset = 0;
 
   constructor(initialSize = 256) {
@@ -49,8 +50,9 @@ export class JuteWriter {
     if (this.viewBuffer !== this.buffer || view === undefined) {
       view = this.ownView = longViewOf(this.buffer, view);
       this.viewBuffer = this.buffer;
+      this.viewBase = this.buffer.byteOffset;
     }
-    view.setBigInt64(this.buffer.byteOffset + this.offset, value);
+    view.setBigInt64(this.viewBase + this.offset, value);
     this.offset += 8;
     return this;
   }

@@ -180,7 +180,7 @@ async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options
   for (let item = view.next(); item !== undefined; item = view.next()) {
     const { path, node } = item;
     assert(nodes < SNAPSHOT_NODES_MAX, 'snapshot view yields more nodes than SNAPSHOT_NODES_MAX');
-    assert(refs.has(node.acl.ref), `snapshot node ${path} uses ACL ref ${node.acl.ref} missing from the view`);
+    assert(refs.has(node.acl.ref), () => `snapshot node ${path} uses ACL ref ${node.acl.ref} missing from the view`);
     sink.writer.writeString(path === '/' ? '' : path).writeLatin1Buffer(node.stored).writeLong(node.acl.ref);
     writeStatPersisted(sink.writer, node);
     nodes++;

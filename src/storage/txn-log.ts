@@ -156,7 +156,7 @@ export class TxnLog {
   private checkAppend(zxid: bigint): void {
     if (this.failure !== undefined) throw new TxnLogError('FAILED', 'txn log failed', { cause: this.failure });
     if (this.closing) throw new TxnLogError('CLOSED', 'txn log is closed');
-    assert(this.lastAppendedZxid === undefined || zxid > this.lastAppendedZxid, `txn log zxid ${zxid} does not increase`);
+    assert(this.lastAppendedZxid === undefined || zxid > this.lastAppendedZxid, () => `txn log zxid ${zxid} does not increase`);
   }
 
   private queue(zxid: bigint, bytes: Buffer): void {

@@ -3,9 +3,12 @@ export class AssertionError extends Error {
   override name = 'AssertionError';
 }
 
-/** Crashes with `message` unless `condition` holds. */
-export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/**
+ * Crashes with `message` unless `condition` holds. On hot paths pass a message that needs
+ * building (a template with bigints) as a function: it is then built only on failure.
+ */
+export function assert(condition: unknown, message: string | (() => string) = 'assertion failed'): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'string' ? message : message());
 }
 
 /** Marks a branch the type system proves unreachable. */

@@ -38,7 +38,7 @@ export class History {
   }
 
   append(entry: Entry): void {
-    assert(entry.zxid > this.lastZxid, `history zxid ${entry.zxid} after ${this.lastZxid}`);
+    assert(entry.zxid > this.lastZxid, () => `history zxid ${entry.zxid} after ${this.lastZxid}`);
     this.entries.push(entry);
   }
 
@@ -79,7 +79,7 @@ export class History {
   /** Drops every entry after `zxid`; they must not be committed. */
   truncate(zxid: bigint): void {
     const keep = this.indexAtOrBefore(zxid) + 1;
-    assert(keep >= this.committedCount, `truncating committed entries after ${zxid}`);
+    assert(keep >= this.committedCount, () => `truncating committed entries after ${zxid}`);
     this.entries.length = keep;
   }
 
