@@ -30,6 +30,8 @@ export function checkAcl(acl: readonly Acl[], perm: number, authIds: readonly Id
  * Duplicates are dropped; an empty list, an unknown scheme or a malformed id is INVALIDACL.
  */
 export function fixupAcl(path: string, authIds: readonly Id[], acls: readonly Acl[] | null, withSasl = false): Acl[] {
+  // The usual list, world:anyone alone, stays as it is (what the loop below would give too).
+  if (acls !== null && acls.length === 1 && acls[0]!.id.scheme === 'world' && acls[0]!.id.id === 'anyone') return [acls[0]!];
   const unique: Acl[] = [];
   for (const a of acls ?? []) {
     if (!unique.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) unique.push(a);

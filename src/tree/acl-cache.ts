@@ -11,6 +11,10 @@ export interface AclEntry {
 /** ZooKeeper stores `-1` for an open (world:anyone:cdrwa) list in snapshots it writes. */
 export const OPEN_ACL_REF = -1n;
 
+function sameAcl(a: Acl, b: Acl): boolean {
+  return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
+}
+
 function keyOf(acl: readonly Acl[]): string {
   let key = '';
   for (const a of acl) key += `${a.perms}\u0000${a.id.scheme}\u0000${a.id.id}\u0001`;
@@ -22,9 +26,22 @@ export class AclCache {
   private readonly byKey = new Map<string, AclEntry>();
   private readonly byRef = new Map<bigint, AclEntry>();
   private nextRef = 1n;
+  /** The entry of the last one-ACL list acquired: most creates repeat it, and need no key then. */
+  private lastSingle: AclEntry | undefined;
 
   /** The shared entry for `acl`, counting one more use. */
   acquire(acl: readonly Acl[]): AclEntry {
+    const last = this.lastSingle;
+    if (last !== undefined && acl.length === 1 && sameAcl(last.acl[0]!, acl[0]!) && last.uses > 0 && this.byRef.get(last.ref) === last) {
+      last.uses++;
+      return last;
+    }
+    const entry = this.acquireByKey(acl);
+    if (acl.length === 1) this.lastSingle = entry;
+    return entry;
+  }
+
+  private acquireByKey(acl: readonly Acl[]): AclEntry {
     const key = keyOf(acl);
     let entry = this.byKey.get(key);
     if (entry === undefined) {
