@@ -37,6 +37,8 @@ import { FILE_HEADER_BYTES, FORMAT_VERSION, SNAP_MAGIC, encodeFileHeader } from 
 export const SNAPSHOT_DBID = -1n;
 /** Bytes buffered before they are appended to the snapshot file. */
 export const SNAPSHOT_WRITE_CHUNK_BYTES = 1024 * 1024;
+/** Nodes serialised between two checks for a full chunk at most. */
+const SNAPSHOT_BATCH_NODES = 512;
 /** Nodes one snapshot may hold; a view yielding more is a programmer error (a cycle). */
 export const SNAPSHOT_NODES_MAX = 2 ** 31;
 /** Largest data or string field read from a snapshot (ZooKeeper may run with a raised jute.maxbuffer). */
@@ -176,18 +178,22 @@ function writeHeadSections(w: JuteWriter, view: TreeSnapshotView, sessions: Read
 
 async function writeNodes(sink: ChecksummedSink, view: TreeSnapshotView, options: WriteSnapshotOptions): Promise<number> {
   const refs = new Set(view.acls.map((entry) => entry.ref));
+  const writer = sink.writer;
   let nodes = 0;
-  for (let item = view.next(); item !== undefined; item = view.next()) {
-    const { path, node } = item;
+  const write = (path: string, node: Znode): void => {
     assert(nodes < SNAPSHOT_NODES_MAX, 'snapshot view yields more nodes than SNAPSHOT_NODES_MAX');
     assert(refs.has(node.acl.ref), () => `snapshot node ${path} uses ACL ref ${node.acl.ref} missing from the view`);
-    sink.writer.writeString(path === '/' ? '' : path).writeLatin1Buffer(node.stored).writeLong(node.acl.ref);
-    writeStatPersisted(sink.writer, node);
+    writer.writeString(path === '/' ? '' : path).writeLatin1Buffer(node.stored).writeLong(node.acl.ref);
+    writeStatPersisted(writer, node);
     nodes++;
-    // Awaited only when there is a flush: an await per node costs a microtask each.
+  };
+  // Nodes go in batches that end at every yield point, small enough to keep a chunk near its size.
+  for (let more = true; more;) {
+    const batch = Math.min(SNAPSHOT_BATCH_NODES, options.yieldEvery - (nodes % options.yieldEvery));
+    more = view.walkSome(batch, write);
     const flushing = sink.flushIfLarge();
     if (flushing !== undefined) await flushing;
-    if (nodes % options.yieldEvery === 0) await options.yieldFn();
+    if (more && nodes % options.yieldEvery === 0) await options.yieldFn();
   }
   return nodes;
 }

@@ -604,24 +604,33 @@ export class DataTree {
     return {
       zxid,
       acls,
-      next(): { path: string; node: Znode } | undefined {
+      walkSome(max: number, visit: (path: string, node: Znode) => void): boolean {
+        let visited = 0;
         if (deleted === undefined) {
-          for (let entry = live.next(); entry.done !== true; entry = live.next()) {
-            const [path, node] = entry.value;
+          // One for-of over the map's iterator, resumed call after call (a map iterator has no
+          // `return`, so leaving the loop does not close it): no result object per node.
+          for (const [path, node] of live) {
             walk.walkedSeq = node.seq;
-            if (preimages.size === 0) return { path, node };
-            const pre = preimages.get(path);
-            if (pre === undefined) return { path, node };
-            if (pre.node === null || pre.written) continue;
-            pre.written = true;
-            return { path, node: pre.node };
+            const pre = preimages.size === 0 ? undefined : preimages.get(path);
+            if (pre === undefined) {
+              visit(path, node);
+            } else {
+              if (pre.node === null || pre.written) continue;
+              pre.written = true;
+              visit(path, pre.node);
+            }
+            if (++visited === max) return true;
           }
           deleted = [];
           for (const [path, pre] of preimages) if (pre.node !== null && !pre.written) deleted.push([path, pre.node]);
           deleted.sort((a, b) => depthOf(a[0]) - depthOf(b[0]));
         }
-        const next = deleted[deletedIndex++];
-        return next === undefined ? undefined : { path: next[0], node: next[1] };
+        while (deletedIndex < deleted.length) {
+          const [path, node] = deleted[deletedIndex++]!;
+          visit(path, node);
+          if (++visited === max) return deletedIndex < deleted.length;
+        }
+        return false;
       },
       end: () => {
         // After `replaceWith` the view walks the old nodes alone; a newer view may be running.
@@ -716,6 +725,10 @@ function depthOf(path: string): number {
 export interface TreeSnapshotView {
   readonly zxid: bigint;
   readonly acls: ReadonlyArray<{ ref: bigint; acl: readonly Acl[] }>;
-  next(): { path: string; node: Znode } | undefined;
+  /**
+   * Passes up to `max` more nodes to `visit`, parents before children; returns false once every
+   * node has been passed. The tree may change between calls (never during one).
+   */
+  walkSome(max: number, visit: (path: string, node: Znode) => void): boolean;
   end(): void;
 }
