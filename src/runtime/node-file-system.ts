@@ -1,6 +1,7 @@
 /**
  * The FileSystem port on node:fs/promises, with real fdatasync/fsync: a write is durable only
- * when the `sync` of its file (and, for a new name, the `syncDir` of its directory) resolved.
+ * when the `sync` of its file (and, for a new name, the `syncDir` of its directory) resolved,
+ * or, for a file opened `durable` (O_DSYNC), when the append itself resolved.
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
