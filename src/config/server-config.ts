@@ -93,6 +93,7 @@ export interface ServerConfig {
   readonly reconfigEnabled: boolean;
   /** readonlymode.enabled: an ensemble member cut off from its quorum serves read-only clients. */
   readonly readOnlyModeEnabled: boolean;
+  /** zookeeper.forceSync: false writes the txn log without waiting for the disk (not crash-safe). */
   readonly forceSync: boolean;
   readonly juteMaxBuffer: number;
   readonly containerCheckIntervalMs: number;

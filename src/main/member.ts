@@ -114,6 +114,7 @@ export async function startMember(config: ServerConfig, quorum: boolean, ports: 
   let host: QuorumHost | undefined;
   const txnLog = await TxnLog.open(fs, config.dataLogDir, {
     nowMs: () => timers.monotonicMs(),
+    forceSync: config.forceSync,
     onDurable: (zxid) => {
       if (host !== undefined) host.onDurable(zxid);
       else server.onDurable(zxid);

@@ -38,6 +38,12 @@ export interface TxnLogOptions {
   readonly batchTxnsMax?: number;
   /** Bytes per batch at most (a single larger txn still goes alone); defaults to limits.groupCommitBytesMax. */
   readonly batchBytesMax?: number;
+  /**
+   * zookeeper.forceSync (default true). false: batches are written without waiting for the disk
+   * and reported "durable" once written (in the page cache) — a machine crash can lose them, as
+   * with ZooKeeper's forceSync=no. For tests and throwaway data only.
+   */
+  readonly forceSync?: boolean;
 }
 
 /** What the log has done, for `mntr`, metrics and tests. */
@@ -276,7 +282,7 @@ export class TxnLog {
     }
     const file = this.file!;
     const syncStartMs = this.options.nowMs();
-    await file.append(parts); // one writev, durable when it resolves (opened `durable`)
+    await file.append(parts); // one writev, durable when it resolves (opened `durable` unless forceSync is off)
     const bytes = newFile ? batch.bytes + parts[0]!.length : batch.bytes;
     this.recordSync(this.options.nowMs() - syncStartMs, batch.items.length, bytes);
     if (newFile) await this.fs.syncDir(this.dir);
@@ -289,7 +295,7 @@ export class TxnLog {
     if (previous !== undefined) await previous.close();
     const path = joinPath(this.dir, logFileName(zxid));
     if (await this.fs.exists(path)) throw new TxnLogError('FILE_EXISTS', `txn log ${path} already exists`);
-    this.file = await this.fs.openAppend(path, { durable: true });
+    this.file = await this.fs.openAppend(path, { durable: this.options.forceSync !== false });
     this.counters.filesCreated++;
     this.counters.currentFileBytes = 0;
   }

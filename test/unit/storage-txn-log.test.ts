@@ -209,3 +209,19 @@ test('a short writev goes on from the first byte not written, inside a part or b
     assert.equal(calls, Math.ceil(10 / cap), `cap ${cap}`);
   }
 });
+
+test('forceSync off writes batches without syncing them; on (the default) every append is synced', async () => {
+  for (const forceSync of [undefined, true, false]) {
+    const fs = new MemoryFileSystem();
+    const durable: bigint[] = [];
+    const log = await TxnLog.open(fs, '/data', { nowMs: () => 0, onDurable: (z) => durable.push(z), ...(forceSync === undefined ? {} : { forceSync }) });
+    for (let z = 1n; z <= 3n; z++) log.append(txn(z, createTxn(`/a${z}`, 'x')));
+    await log.close();
+    const syncs = fs.calls.filter((c) => c === `sync ${LOG_DIR}/log.1`).length;
+    const appends = fs.calls.filter((c) => c.startsWith(`append ${LOG_DIR}/log.1`)).length;
+    assert.ok(appends >= 1);
+    assert.equal(syncs, forceSync === false ? 0 : appends, `forceSync ${forceSync}`);
+    assert.deepEqual(durable.at(-1), 3n);
+    assert.equal((await readAll(fs, LOG_DIR, await fs.list(LOG_DIR))).length, 3);
+  }
+});
