@@ -24,7 +24,7 @@ export function isParts(data: Uint8Array | readonly Uint8Array[]): data is reado
 }
 
 export interface OpenAppendOptions {
-  /** Every `append` is durable when it resolves; `sync` is then only needed for nothing. */
+  /** Every `append` is durable when it resolves, with no `sync` needed (O_DSYNC). */
   readonly durable?: boolean;
 }
 

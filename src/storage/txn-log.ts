@@ -22,6 +22,8 @@ import { TxnLogError } from './errors.js';
 import { joinPath, logFileName, versionDir } from './file-names.js';
 import { END_OF_RECORD, RECORD_PREFIX_BYTES, TXNLOG_DBID, TXNLOG_MAGIC, encodeFileHeader, encodeLogRecord, sealLogRecord } from './log-format.js';
 
+/** IOV_MAX on Linux: a batch of more records is joined into one buffer before it is written. */
+const WRITEV_PARTS_MAX = 1024;
 /** Txns queued behind the batch in flight at most; `append` throws OVERLOADED beyond it. */
 export const TXN_LOG_PENDING_TXNS_MAX = 1_000_000;
 /** Bytes queued behind the batch in flight at most; `append` throws OVERLOADED beyond it. */
@@ -282,7 +284,9 @@ export class TxnLog {
     }
     const file = this.file!;
     const syncStartMs = this.options.nowMs();
-    await file.append(parts); // one writev, durable when it resolves (opened `durable` unless forceSync is off)
+    // One writev, durable when it resolves (opened `durable` unless forceSync is off). Past the
+    // kernel's iovec limit libuv would split it into several writes, each synced: join them first.
+    await file.append(parts.length > WRITEV_PARTS_MAX ? Buffer.concat(parts) : parts);
     const bytes = newFile ? batch.bytes + parts[0]!.length : batch.bytes;
     this.recordSync(this.options.nowMs() - syncStartMs, batch.items.length, bytes);
     if (newFile) await this.fs.syncDir(this.dir);

@@ -147,6 +147,8 @@ export class MemoryFileSystem implements FileSystem {
   readonly files = new Map<string, Buffer>();
   readonly dirs = new Set<string>();
   readonly calls: string[] = [];
+  /** How many parts each append was given (1 for a single buffer), in call order. */
+  readonly appendParts: number[] = [];
   /** When set, each sync waits for the gate this returns. */
   syncHook: (() => Promise<void>) | undefined;
   appendHook: (() => Promise<void>) | undefined;
@@ -178,6 +180,7 @@ export class MemoryFileSystem implements FileSystem {
       // A durable append is recorded as the append and the sync it includes.
       append: async (data) => {
         const bytes = Buffer.concat(isParts(data) ? data : [data]);
+        this.appendParts.push(isParts(data) ? data.length : 1);
         this.calls.push(`append ${path} ${bytes.length}`);
         await this.appendHook?.();
         this.files.set(path, Buffer.concat([this.files.get(path)!, bytes]));

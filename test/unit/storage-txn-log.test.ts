@@ -225,3 +225,25 @@ test('forceSync off writes batches without syncing them; on (the default) every 
     assert.equal((await readAll(fs, LOG_DIR, await fs.list(LOG_DIR))).length, 3);
   }
 });
+
+test('a batch goes out as one writev of its records, joined first past the iovec limit', async () => {
+  const fs = new MemoryFileSystem();
+  let held: Gate | undefined = gate();
+  fs.syncHook = () => held?.promise ?? Promise.resolve();
+  const log = await TxnLog.open(fs, '/data', { nowMs: () => 0 });
+  log.append(txn(1n, createTxn('/a', 'x')));
+  await flushMicrotasks();
+  for (let z = 2n; z <= 6n; z++) log.append(txn(z, createTxn(`/a${z}`, 'y')));
+  const first = held;
+  held = gate();
+  first.open();
+  await flushMicrotasks();
+  for (let z = 7n; z <= 2006n; z++) log.append(txn(z, createTxn(`/b${z}`, 'y')));
+  const second = held;
+  held = undefined;
+  second.open();
+  await log.close();
+  // The file header with txn 1, then txns 2-6 as five parts, then 2,000 txns joined into one.
+  assert.deepEqual(fs.appendParts, [2, 5, 1]);
+  assert.equal((await readAll(fs, LOG_DIR, await fs.list(LOG_DIR))).length, 2006);
+});
