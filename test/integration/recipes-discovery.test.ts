@@ -12,7 +12,7 @@ import {
   serviceInstance,
   type ServiceInstance,
 } from '../../src/recipes/service-discovery.js';
-import { ClientPool, describeOnTargets, expireSession, waitFor } from '../support/recipes-harness.js';
+import { ClientPool, describeOnTargets, expireSession, waitFor, childrenOrNone } from '../support/recipes-harness.js';
 
 type Payload = { readonly zone: string };
 
@@ -101,7 +101,8 @@ describeOnTargets('service discovery', (target) => {
     assert.deepEqual((await observer.getChildren('/services/api')).sort(), ['api-0', 'api-1', 'api-3']);
     await discovery.close();
     for (const d of discoveries) await d.close();
-    assert.deepEqual(await observer.getChildren('/services/api'), [], 'close unregisters');
+    // The emptied container may already have been swept: gone counts as empty.
+    assert.deepEqual(await childrenOrNone(observer, '/services/api'), [], 'close unregisters');
   });
 
   test('an expired registrant comes back under its new session with its latest data; cuts change nothing', async () => {
