@@ -81,7 +81,17 @@ export type QuorumState = 'leader' | 'follower' | 'observer' | 'looking';
 export class QuorumHost {
   private readonly peer: ZabPeer;
   private readonly transport: PeerLinks<Envelope>;
+  /**
+   * Readys in order; those before `itemsHead` have completed (the array is compacted now and
+   * then), those from `nextToStart` on have not started their persist. Every step is O(1):
+   * a learner behind a slow disk may hold thousands of Readys, and rescanning them for each new
+   * message made it spend seconds of CPU per second of backlog (a stall that fed itself).
+   */
   private readonly items: Item[] = [];
+  private itemsHead = 0;
+  private nextToStart = 0;
+  /** The Ready whose epoch files, TRUNC or SNAP are being written: nothing after it starts. */
+  private persisting: Item | undefined;
   /** This leader's own proposals as the pipeline made them, so they are not decoded back from bytes. */
   private readonly proposed = new Map<bigint, TxnEntry>();
   private durableZxid = -1n;
@@ -298,17 +308,20 @@ export class QuorumHost {
    * truncated committed txns from the others (found by the server simulator).
    */
   private startPersists(): void {
-    for (const [index, item] of this.items.entries()) {
-      if (item.phase === 'persisting') return;
-      if (item.phase !== 'new') continue;
+    while (this.persisting === undefined && this.nextToStart < this.items.length) {
+      const index = this.nextToStart;
+      const item = this.items[index]!;
       const p = item.ready.persist;
       if (p.acceptedEpoch !== undefined || p.currentEpoch !== undefined || p.truncateTo !== undefined || p.snapshot !== undefined) {
         if (!this.appendsDurableBefore(index)) return;
         item.phase = 'persisting';
+        this.persisting = item;
+        this.nextToStart++;
         this.persistSlowly(item)
           .then(() => {
             this.appendAll(item);
             item.phase = 'persisted';
+            this.persisting = undefined;
             this.sendAhead(item, false);
             this.pump();
           })
@@ -317,6 +330,7 @@ export class QuorumHost {
       }
       this.appendAll(item);
       item.phase = 'persisted';
+      this.nextToStart++;
       this.sendAhead(item, true);
     }
   }
@@ -365,9 +379,9 @@ export class QuorumHost {
     }
   }
 
-  /** Is every txn appended by the Readys before `index` durable? */
+  /** Is every txn appended by the Readys before `index` durable? (Only before epoch files, TRUNC and SNAP.) */
   private appendsDurableBefore(index: number): boolean {
-    for (let i = 0; i < index; i++) {
+    for (let i = this.itemsHead; i < index; i++) {
       const waitZxid = this.items[i]!.waitZxid;
       if (waitZxid !== undefined && this.durableZxid < waitZxid) return false;
     }
@@ -429,13 +443,28 @@ export class QuorumHost {
 
   /** Completes Readys from the head, in order, once their persist is durable. */
   private completeHead(): void {
-    while (this.items.length > 0 && this.sendingAsync === undefined) {
-      const head = this.items[0]!;
+    while (this.itemsHead < this.items.length && this.sendingAsync === undefined) {
+      const head = this.items[this.itemsHead]!;
       if (head.phase !== 'persisted') return;
       if (head.waitZxid !== undefined && this.durableZxid < head.waitZxid) return;
-      this.items.shift();
+      this.itemsHead++;
+      this.compactItems();
       this.complete(head);
     }
+  }
+
+  /** Drops completed Readys from the array: all of them once none is left, else in large runs. */
+  private compactItems(): void {
+    const done = this.itemsHead;
+    if (done === this.items.length) {
+      this.items.length = 0;
+    } else if (done >= 1024 && done * 2 >= this.items.length) {
+      this.items.splice(0, done);
+    } else {
+      return;
+    }
+    this.itemsHead = 0;
+    this.nextToStart -= done;
   }
 
   private complete(item: Item): void {
