@@ -23,6 +23,7 @@ import { DataTree } from '../tree/data-tree.js';
 import { ZkServer } from '../server/zk-server.js';
 import { NodeFileSystem } from '../runtime/node-file-system.js';
 import { directorySize } from '../runtime/directory-size.js';
+import { compactAfterLoading } from '../runtime/heap-compaction.js';
 import { listen } from '../runtime/tcp-listener.js';
 import { startAdminServer, startMetricsServer, type HttpEndpoint } from '../runtime/admin-http.js';
 import { maxFileDescriptorCount, openFileDescriptorCount } from '../runtime/process-stats.js';
@@ -99,7 +100,15 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
     peerLinks: (plan, handlers) => new QuorumTransport({ ...handlers, self: plan.self, listen: plan.listen, peers: plan.peers, log: (message) => log('WARN', message, 'quorum') }),
     log,
   }, {
-    recover: (f, c, tree) => recoverWithProgress(f, c, tree),
+    recover: async (f, c, tree) => {
+      const recovered = await recoverWithProgress(f, c, tree);
+      const compaction = compactAfterLoading(tree.nodeCount + recovered.txnsReplayed);
+      if (compaction !== undefined) {
+        const mib = (bytes: number) => Math.round(bytes / 1048576);
+        log('INFO', `collected the garbage of recovery in ${Math.round(compaction.tookMs)} ms: memory in use ${mib(compaction.usedBeforeBytes)} -> ${mib(compaction.usedAfterBytes)} MiB`, 'recovery');
+      }
+      return recovered;
+    },
     serverExtras: {
       ...(saslUsers === undefined ? {} : { saslUsers, saslNonce: () => randomBytes(18).toString('base64') }),
       ...(config.saslSuperUser === undefined ? {} : { saslSuperUser: config.saslSuperUser }),

@@ -105,12 +105,18 @@ export class ByteWindow {
     this.checksum = adler32(this.bytes, this.checksum, this.folded, keep);
     const kept = this.bytes.length - keep;
     // Grow by at least the bytes kept: a value larger than the window fits after a few rounds.
-    const want = Math.min(this.size - (this.base + this.bytes.length), Math.max(this.readBytes, kept));
+    const left = this.size - (this.base + this.bytes.length);
+    let want = Math.min(left, Math.max(this.readBytes, kept));
     let next = this.store;
     if (next.length >= kept + want) {
       next.copyWithin(0, keep, this.bytes.length);
+      // Fill the store: the next refill then again finds room for what it keeps.
+      want = Math.min(left, next.length - kept);
     } else {
-      next = Buffer.allocUnsafe(kept + want);
+      // Room for a window's read on top of a kept part up to a window long, so that refills
+      // reuse this store instead of allocating one a little larger each time more is kept
+      // (twelve 4 MiB buffers per 1M-znode snapshot, left to the garbage collector).
+      next = Buffer.allocUnsafe(Math.max(kept + want, Math.min(kept + left, 2 * this.readBytes)));
       this.bytes.copy(next, 0, keep);
       this.store = next;
     }

@@ -24,10 +24,29 @@ test('known values', () => {
 });
 
 test('equals a naive implementation on random inputs of many lengths', () => {
-  for (const length of [1, 2, 15, 5551, 5552, 5553, 11104, 65536, 200_001]) {
+  for (const length of [1, 2, 15, 3799, 3800, 3801, 5551, 5552, 5553, 7600, 11104, 65536, 200_001]) {
     const data = randomBytes(length);
     assert.equal(adler32(data), naive(data), `length ${length}`);
   }
+});
+
+test('sums at their largest: runs of 0xff bytes continued from a checksum whose halves are near the modulus', () => {
+  // A random prefix walked until both running sums are close to 65521, then whole runs of the
+  // largest byte: the int32 sums reach their bound (see RUN_BYTES_MAX) and must not wrap.
+  const prefix = randomBytes(2_000_000);
+  let a = 1;
+  let b = 0;
+  for (let length = 1; length <= prefix.length; length++) {
+    a = (a + prefix[length - 1]!) % 65521;
+    b = (b + a) % 65521;
+    if (a < 65300 || b < 65300) continue;
+    const data = Buffer.concat([prefix.subarray(0, length), Buffer.alloc(20_000, 0xff)]);
+    const previous = ((b << 16) | a) >>> 0;
+    assert.equal(previous, naive(prefix.subarray(0, length)));
+    assert.equal(adler32(data, previous, length, data.length), naive(data));
+    return;
+  }
+  assert.fail('no prefix gave both sums near the modulus');
 });
 
 test('a running checksum over slices equals the checksum of the whole', () => {

@@ -168,6 +168,41 @@ test('read through windows of any size, a snapshot loads the same tree, values l
   }
 });
 
+test('a window of small values is refilled in place: buffers of window size are allocated a few times, not once per refill', async () => {
+  const dir = await tempDir();
+  try {
+    const tree = new DataTree();
+    let zxid = 0n;
+    // Values of many sizes, so that the part a refill keeps (a value cut by the window's end)
+    // changes from one refill to the next.
+    for (let i = 0; i < 3000; i++) {
+      const body = { type: OpCode.create, path: `/n${i}`, data: Buffer.alloc((i * 37) % 500, i & 0xff), acl: DIGEST_ACL, ephemeral: false, parentCVersion: -1 } as const;
+      tree.apply(txn(++zxid, body).header, body);
+    }
+    tree.lastProcessedZxid = zxid;
+    const path = await written(tree, dir.path);
+    const windowBytes = 8192;
+    const fileBytes = (await readFile(path)).length;
+    assert.ok(fileBytes > 50 * windowBytes, `the file (${fileBytes} bytes) needs many refills`);
+    const allocUnsafe = Buffer.allocUnsafe;
+    let windowSized = 0;
+    Buffer.allocUnsafe = (size: number) => {
+      if (size >= windowBytes) windowSized++;
+      return allocUnsafe(size);
+    };
+    const loaded = new DataTree();
+    try {
+      await loadSnapshot(fs, path, loaded, undefined, { windowBytes });
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe;
+    }
+    assert.deepEqual(dumpTree(loaded), dumpTree(tree));
+    assert.ok(windowSized <= 2, `${windowSized} window-sized buffers for ${Math.ceil(fileBytes / windowBytes)} refills`);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test('a damaged or cut snapshot is refused and the tree is left untouched', async () => {
   const dir = await tempDir();
   try {
