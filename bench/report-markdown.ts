@@ -195,7 +195,8 @@ function ensembleSection(report: BenchReport, section: EnsembleSection, paths: {
     `This comparison took ${fixed(section.durationMs / MS_PER_SECOND / SECONDS_PER_MINUTE, 1)} min.`,
     '',
     ...summarySection(section),
-    ...curveSection(report, section, paths.svg, paths.markdown, withChart),
+    // A run without the ratio phase (--phases) has no curve: no table of points that never ran.
+    ...(report.settings.phases.includes('ratio') ? curveSection(report, section, paths.svg, paths.markdown, withChart) : []),
     ...section.servers.flatMap(serverSection),
   ];
 }

@@ -28,39 +28,115 @@ export function loadData(stored: StoredData): Buffer | null {
 }
 
 /**
+ * The fields most znodes leave at their defaults: leaves have no children (cversion 0, pzxid = czxid),
+ * persistent nodes no owner, and few ACLs are ever set again (aversion 0). A node gets one of
+ * these the first time one of its fields leaves the default, so that a leaf takes four fields
+ * (32 bytes) less.
+ */
+class ZnodeExtra {
+  /** The children's paths (see Znode.addChild); null while there are none. */
+  kids: Set<string> | null = null;
+  cversion = 0;
+  aversion = 0;
+
+  constructor(
+    public pzxid: bigint,
+    public ephemeralOwner: bigint,
+  ) {}
+}
+
+/**
  * One znode: its data, its shared ACL entry, the persisted Stat fields and its children's names.
- * Kept small, since a tree may hold millions: the data as a one-byte string, no child set until
- * the first child, 64-bit fields shared between nodes where equal (the tree passes the same
- * bigint for czxid, mzxid and pzxid of a create), 32-bit hashes stored signed (small integers
- * need no heap box).
+ * Kept small, since a tree may hold millions: the data as a one-byte string, the fields most
+ * nodes leave at their defaults in a ZnodeExtra made only when one of them changes, 64-bit
+ * fields shared between nodes where equal (the tree passes the same bigint for czxid, mzxid and
+ * pzxid of a create), 32-bit hashes stored signed (small integers need no heap box).
  */
 export class Znode {
   /** The node's data (see StoredData). */
   stored: StoredData;
-  /**
-   * The children's paths: the same string objects the tree's node map uses as keys, so a child
-   * costs its parent one set slot and no string of its own. null until the first child.
-   */
-  private kids: Set<string> | null = null;
   /** CRC32 of the digest path and the data (tree/digest.ts), kept so stat-only changes rehash 60 bytes; signed. */
   contentCrc = 0;
   /** Its place in the tree's insertion order (DataTree.beginSnapshot). */
   seq = 0;
+  acl: AclEntry;
+  czxid: bigint;
+  mzxid: bigint;
+  ctime: bigint;
+  mtime: bigint;
+  version: number;
+  /** cversion, aversion, pzxid, ephemeralOwner and the children, once one is not the default. */
+  private extra: ZnodeExtra | null = null;
 
   constructor(
     stored: StoredData,
-    public acl: AclEntry,
-    public czxid: bigint,
-    public mzxid: bigint,
-    public ctime: bigint,
-    public mtime: bigint,
-    public version: number,
-    public cversion: number,
-    public aversion: number,
-    public ephemeralOwner: bigint,
-    public pzxid: bigint,
+    acl: AclEntry,
+    czxid: bigint,
+    mzxid: bigint,
+    ctime: bigint,
+    mtime: bigint,
+    version: number,
+    cversion: number,
+    aversion: number,
+    ephemeralOwner: bigint,
+    pzxid: bigint,
   ) {
     this.stored = stored;
+    this.acl = acl;
+    this.czxid = czxid;
+    this.mzxid = mzxid;
+    this.ctime = ctime;
+    this.mtime = mtime;
+    this.version = version;
+    if (cversion !== 0 || aversion !== 0 || ephemeralOwner !== 0n || pzxid !== czxid) {
+      const extra = new ZnodeExtra(pzxid, ephemeralOwner);
+      extra.cversion = cversion;
+      extra.aversion = aversion;
+      this.extra = extra;
+    }
+  }
+
+  private kids(): Set<string> | null {
+    return this.extra === null ? null : this.extra.kids;
+  }
+
+  private more(): ZnodeExtra {
+    return (this.extra ??= new ZnodeExtra(this.czxid, 0n));
+  }
+
+  /** Child creates so far (see stat()). */
+  get cversion(): number {
+    return this.extra === null ? 0 : this.extra.cversion;
+  }
+
+  set cversion(value: number) {
+    if (this.extra !== null || value !== 0) this.more().cversion = value;
+  }
+
+  get aversion(): number {
+    return this.extra === null ? 0 : this.extra.aversion;
+  }
+
+  set aversion(value: number) {
+    if (this.extra !== null || value !== 0) this.more().aversion = value;
+  }
+
+  /** The zxid of the last change to the children; the node's own czxid until one. */
+  get pzxid(): bigint {
+    return this.extra === null ? this.czxid : this.extra.pzxid;
+  }
+
+  set pzxid(value: bigint) {
+    if (this.extra !== null || value !== this.czxid) this.more().pzxid = value;
+  }
+
+  /** The owning session (or container/TTL marker, proto/defs.ts); 0 for a persistent node. */
+  get ephemeralOwner(): bigint {
+    return this.extra === null ? 0n : this.extra.ephemeralOwner;
+  }
+
+  set ephemeralOwner(value: bigint) {
+    if (this.extra !== null || value !== 0n) this.more().ephemeralOwner = value;
   }
 
   /** The data as a new Buffer (a copy; encoders write `stored` directly instead). */
@@ -78,39 +154,49 @@ export class Znode {
 
   /** The children's names (a new array; getChildren order is unspecified, as in ZooKeeper). */
   childNames(): string[] {
-    if (this.kids === null) return [];
+    const kids = this.kids();
+    if (kids === null) return [];
     const names: string[] = [];
-    for (const path of this.kids) names.push(path.substring(path.lastIndexOf('/') + 1));
+    for (const path of kids) names.push(path.substring(path.lastIndexOf('/') + 1));
     return names;
   }
 
   /** The children's full paths. */
   childPaths(): Iterable<string> {
-    return this.kids ?? NO_PATHS;
+    return this.kids() ?? NO_PATHS;
   }
 
   get numChildren(): number {
-    return this.kids === null ? 0 : this.kids.size;
+    const kids = this.kids();
+    return kids === null ? 0 : kids.size;
   }
 
   hasChild(path: string): boolean {
-    return this.kids !== null && this.kids.has(path);
+    const kids = this.kids();
+    return kids !== null && kids.has(path);
   }
 
-  /** Adds the child at `path` (pass the string the tree keys the child by). */
+  /**
+   * Adds the child at `path`: pass the string the tree keys the child by, so that a child costs
+   * its parent one set slot and no string of its own.
+   */
   addChild(path: string): void {
-    (this.kids ??= new Set()).add(path);
+    const extra = this.more();
+    (extra.kids ??= new Set()).add(path);
   }
 
   removeChild(path: string): void {
-    if (this.kids === null) return;
-    this.kids.delete(path);
-    if (this.kids.size === 0) this.kids = null;
+    const extra = this.extra;
+    if (extra === null || extra.kids === null) return;
+    extra.kids.delete(path);
+    if (extra.kids.size === 0) extra.kids = null;
   }
 
   /** Takes over `other`'s children (a node replaced in place by a snapshot load). */
   adoptChildren(other: Znode): void {
-    this.kids = other.kids;
+    const kids = other.kids();
+    if (kids !== null) this.more().kids = kids;
+    else if (this.extra !== null) this.extra.kids = null;
   }
 
   /**
