@@ -9,8 +9,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Recoveries that loaded fewer znodes plus txns than this leave too little garbage to matter. */
-export const COMPACT_AFTER_LOADING_MIN = 100_000;
+/** Recoveries that loaded fewer znodes plus txns than this leave too little garbage to matter... */
+export const COMPACT_AFTER_LOADING_MIN = 10_000;
+/** ...unless file buffers this large are still held (a ZooKeeper log is zero-padded to 64 MiB and read whole). */
+export const COMPACT_EXTERNAL_BYTES_MIN = 32 * 1024 * 1024;
 
 let collect: (() => void) | undefined;
 
@@ -36,10 +38,11 @@ function usedBytes(): number {
   return usage.heapUsed + usage.external;
 }
 
-/** Collects once when `loaded` (znodes plus txns replayed) is large; undefined when it did not. */
+/** Collects once when `loaded` (znodes plus txns replayed) or the buffers held are large; undefined when it did not. */
 export function compactAfterLoading(loaded: number): Compaction | undefined {
-  if (loaded < COMPACT_AFTER_LOADING_MIN) return undefined;
-  const usedBeforeBytes = usedBytes();
+  const usage = process.memoryUsage();
+  if (loaded < COMPACT_AFTER_LOADING_MIN && usage.external < COMPACT_EXTERNAL_BYTES_MIN) return undefined;
+  const usedBeforeBytes = usage.heapUsed + usage.external;
   const started = performance.now();
   fullCollection()();
   return { tookMs: performance.now() - started, usedBeforeBytes, usedAfterBytes: usedBytes() };

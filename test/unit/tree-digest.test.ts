@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { crc32, crc32Utf8 } from '../../src/util/crc32.js';
+import { crc32, crc32Latin1, crc32Utf8 } from '../../src/util/crc32.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { DIGEST_LOG_LIMIT, TreeDigest } from '../../src/tree/digest.js';
 import { OpCode } from '../../src/proto/op-code.js';
@@ -13,7 +13,7 @@ import { decodeTxn, encodeTxn } from '../../src/proto/txn.js';
 import { scanRecord, FILE_HEADER_BYTES } from '../../src/storage/log-format.js';
 import { loadSnapshot, writeSnapshot } from '../../src/storage/snapshot.js';
 import { NodeFileSystem } from '../../src/runtime/node-file-system.js';
-import { MemoryFileSystem, allPaths, createTxn, prng, txn, workload } from './storage-test-helpers.js';
+import { MemoryFileSystem, OPEN_ACL, allPaths, createTxn, prng, txn, workload } from './storage-test-helpers.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'zk-3.8-datadir');
 const noYield = { yieldEvery: 1_000_000, yieldFn: () => Promise.resolve() };
@@ -53,6 +53,28 @@ test('crc32 equals zlib for random inputs, split anywhere, and for UTF-8 text', 
     assert.equal(crc32Utf8(text, crc32(Buffer.from('prefix'))), zlibCrc32(Buffer.from('prefix' + text, 'utf8')), text);
   }
   assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+  // Stored data (one char per byte), short and long.
+  for (const length of [0, 1, 3, 255, 511, 512, 513, 1024, 70_000]) {
+    const bytes = Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
+    const text = bytes.toString('latin1');
+    assert.equal(crc32Latin1(text), zlibCrc32(bytes), `length ${length}`);
+    assert.equal(crc32Latin1(text, crc32(Buffer.from('prefix'))), zlibCrc32(Buffer.concat([Buffer.from('prefix'), bytes])), `length ${length}`);
+  }
+});
+
+test('a parent with large data keeps the digest right as its children come and go', () => {
+  const tree = new DataTree();
+  let zxid = 0n;
+  const apply = (body: Parameters<typeof txn>[1]): void => {
+    tree.apply(txn(++zxid, body).header, body);
+  };
+  apply({ type: OpCode.create, path: '/big', data: Buffer.alloc(5000, 0xe9), acl: OPEN_ACL, ephemeral: false, parentCVersion: -1 });
+  for (let i = 0; i < 20; i++) {
+    apply({ type: OpCode.create, path: `/big/c${i}`, data: Buffer.from([i]), acl: OPEN_ACL, ephemeral: false, parentCVersion: -1 });
+    if (i % 3 === 0) apply({ type: OpCode.delete, path: `/big/c${i}` });
+    if (i % 7 === 0) apply({ type: OpCode.setData, path: '/big', data: Buffer.alloc(600 + i, i), version: i / 7 + 1 });
+    assert.equal(tree.treeDigest, naiveDigest(tree), `after child ${i}`);
+  }
 });
 
 test('TreeDigest wraps like a Java long in both directions', () => {
