@@ -15,5 +15,9 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
+  // Less to parse at every start (478 -> 330 kB; V8 compiled it in ~7 ms less); names are kept,
+  // so stack traces still name the functions (the source map has the lines).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });

@@ -10,7 +10,6 @@
  * get an ensemble; a config that asks for an ensemble is refused, since this build has no quorum
  * mode, rather than run standalone without anyone noticing.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
@@ -221,6 +220,8 @@ async function start(file: string | undefined): Promise<number> {
   mkdirSync(dirname(outFile), { recursive: true });
   const out = openSync(outFile, 'a');
   const [node, ...args] = daemonCommand(config);
+  // Loaded here: start-foreground (the server itself) never needs it, and every module costs start-up time.
+  const { spawn } = await import('node:child_process');
   const child = spawn(node!, args, {
     detached: true,
     stdio: ['ignore', out, out],

@@ -4,7 +4,6 @@
  * this file adds what operators see: client listener, admin commands and metrics, autopurge, and
  * the log lines they grep for.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -89,6 +88,8 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
   announceMode(options.mode, log);
 
   const saslUsers = config.saslEnabled ? readSaslUsers(config, log) : undefined;
+  // node:crypto only for SASL's nonces: a server without SASL does not load it (start-up time).
+  const randomBytes = saslUsers === undefined ? undefined : (await import('node:crypto')).randomBytes;
   let lastSyncCount = 0;
   let sessionEvents: SessionEventLog | undefined;
   let lastSnapshot = await newestSnapshotInfo(fs, config.dataDir);
@@ -110,7 +111,7 @@ export async function startServer(config: ServerConfig, log: Logger = consoleLog
       return recovered;
     },
     serverExtras: {
-      ...(saslUsers === undefined ? {} : { saslUsers, saslNonce: () => randomBytes(18).toString('base64') }),
+      ...(saslUsers === undefined ? {} : { saslUsers, saslNonce: () => randomBytes!(18).toString('base64') }),
       ...(config.saslSuperUser === undefined ? {} : { saslSuperUser: config.saslSuperUser }),
     },
     onAppend: (entry) => sessionEvents?.onAppend(entry),

@@ -5,13 +5,18 @@
  * refused with 403 on both, as ZooKeeper constrains it.
  */
 import { createReadStream } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { limits } from '../config/limits.js';
 import type { AdminContext } from '../admin/admin-context.js';
 import { RESTORE_BODY_BYTES_MAX, primaryCommandNames, renderResponse, runCommand } from '../admin/commands.js';
 import { prometheusText } from '../admin/monitor.js';
 import { processMetrics } from './process-stats.js';
 import type { Logger } from './logger.js';
+
+/** node:http, loaded only when an HTTP endpoint is enabled (a server without one starts sooner). */
+function loadHttp(): Promise<typeof import('node:http')> {
+  return import('node:http');
+}
 
 export interface HttpEndpoint {
   readonly port: number;
@@ -116,6 +121,7 @@ async function onAdminRequest(
 
 /** Starts the admin server; rejects when it cannot bind (the caller decides whether that is fatal). */
 export async function startAdminServer(ctx: AdminContext, options: AdminServerOptions): Promise<HttpEndpoint> {
+  const { createServer } = await loadHttp();
   const server = createServer({ maxHeaderSize: limits.httpHeaderBytesMax, requestTimeout: options.idleTimeoutMs }, (request, response) => {
     // Only restore's POST needs its body (a snapshot, kept up to its own bound); others are drained.
     const name = (request.url ?? '/').split('?')[0]!.split('/').pop();
@@ -144,6 +150,7 @@ export interface MetricsServerOptions {
 
 /** Starts the Prometheus endpoint (GET /metrics). */
 export async function startMetricsServer(ctx: AdminContext, options: MetricsServerOptions): Promise<HttpEndpoint> {
+  const { createServer } = await loadHttp();
   const server = createServer({ maxHeaderSize: limits.httpHeaderBytesMax, requestTimeout: 30_000 }, (request, response) => {
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
     if (request.method === 'TRACE') return errorPage(response, 403, 'Forbidden', path);
