@@ -88,7 +88,8 @@ export type EphemeralKind = 'void' | 'normal' | 'container' | 'ttl';
 export function ephemeralKindOf(owner: bigint): EphemeralKind {
   if (owner === 0n) return 'void';
   if (owner === EphemeralOwner.container) return 'container';
-  if ((owner & EphemeralOwner.ttlMask) === EphemeralOwner.ttlMask) return 'ttl';
+  // High byte 0xFF: as a signed 64-bit value, -2^56 up to -1 (compared, not masked: `&` makes a new bigint).
+  if (owner < 0n && owner >= EphemeralOwner.ttlMask) return 'ttl';
   return 'normal';
 }
 

@@ -102,10 +102,16 @@ export class Prep {
       if (!c.exists) paths.delete(c.path);
       else if (c.ephemeralOwner === sessionId) paths.add(c.path);
     }
+    // One change record per parent, however many of its children go (a session may own thousands).
+    const goneFrom = new Map<string, number>();
     for (const path of paths) {
-      const parent = this.record(parentOf(path));
-      if (parent !== undefined) this.add({ ...parent, zxid, childCount: parent.childCount - 1 });
+      const parentPath = parentOf(path);
+      goneFrom.set(parentPath, (goneFrom.get(parentPath) ?? 0) + 1);
       this.add(this.deleted(path, zxid));
+    }
+    for (const [parentPath, gone] of goneFrom) {
+      const parent = this.record(parentPath);
+      if (parent !== undefined) this.add({ ...parent, zxid, childCount: parent.childCount - gone });
     }
     return {
       header: { clientId: sessionId, cxid, zxid, time, type: OpCode.closeSession },

@@ -3,7 +3,7 @@ import { JuteWriter } from '../jute/writer.js';
 import type { Codec } from '../jute/schema.js';
 import { KeeperState } from '../proto/defs.js';
 import { Xid } from '../proto/op-code.js';
-import { ConnectResponse, ReplyHeader, WatcherEvent } from '../proto/records.js';
+import { ConnectResponse, ReplyHeader } from '../proto/records.js';
 
 /** A reply body: the record codec and its value. */
 export interface ReplyBody<T = unknown> {
@@ -27,14 +27,27 @@ export function replyFrame(xid: number, zxid: bigint, err: number, reply?: Reply
   return w.take();
 }
 
-/** A watch notification: xid -1, zxid -1 (as ZooKeeper 3.8), state SyncConnected. */
+/** Frame length, ReplyHeader (xid, zxid, err), then WatcherEvent's type, state and path length. */
+const NOTIFICATION_FIXED_BYTES = 4 + 16 + 12;
+
+/**
+ * A watch notification: ReplyHeader{xid -1, zxid -1 (as ZooKeeper 3.8), err 0} and
+ * WatcherEvent{type, SyncConnected, path}. Laid out directly rather than through the record
+ * codecs: a change can notify thousands of watchers (a session closing with its ephemerals).
+ */
 export function notificationFrame(type: number, path: string): Buffer {
-  const w = new JuteWriter(32 + path.length * 3);
-  w.writeInt(0);
-  ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
-  WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
-  w.patchInt(0, w.length - 4);
-  return w.take();
+  const pathBytes = Buffer.byteLength(path, 'utf8');
+  const frame = Buffer.allocUnsafe(NOTIFICATION_FIXED_BYTES + pathBytes);
+  frame.writeInt32BE(frame.length - 4, 0);
+  frame.writeInt32BE(Xid.notification, 4);
+  frame.writeInt32BE(-1, 8);
+  frame.writeInt32BE(-1, 12);
+  frame.writeInt32BE(0, 16);
+  frame.writeInt32BE(type, 20);
+  frame.writeInt32BE(KeeperState.SyncConnected, 24);
+  frame.writeInt32BE(pathBytes, 28);
+  frame.write(path, NOTIFICATION_FIXED_BYTES, 'utf8');
+  return frame;
 }
 
 /** ConnectResponse; the readOnly byte only when the client sent one. */

@@ -503,19 +503,21 @@ export class DataTree {
 
   /** Deletes a closing session's ephemerals: the txn's list, plus any the tree still holds. */
   private killSession(sessionId: bigint, zxid: bigint, paths: readonly string[]): void {
-    const owned = this.ephemerals.get(sessionId);
-    const all = new Set(paths);
-    if (owned !== undefined) for (const p of owned) all.add(p);
-    for (const path of all) {
-      const node = this.nodes.get(path);
-      if (node === undefined || node.ephemeralOwner !== sessionId) continue;
-      try {
-        this.deleteNode(path, zxid);
-      } catch (e) {
-        if (!(e instanceof TxnFailure)) throw e;
-      }
-    }
+    for (const path of paths) this.deleteEphemeral(path, sessionId, zxid);
+    // Any the txn did not list: deleting one takes it out of this set, which iteration allows.
+    const rest = this.ephemerals.get(sessionId);
+    if (rest !== undefined) for (const path of rest) this.deleteEphemeral(path, sessionId, zxid);
     this.ephemerals.delete(sessionId);
+  }
+
+  private deleteEphemeral(path: string, sessionId: bigint, zxid: bigint): void {
+    const node = this.nodes.get(path);
+    if (node === undefined || node.ephemeralOwner !== sessionId) return;
+    try {
+      this.deleteNode(path, zxid);
+    } catch (e) {
+      if (!(e instanceof TxnFailure)) throw e;
+    }
   }
 
   // ---- digest ----

@@ -50,6 +50,16 @@ class WatchTable {
     return true;
   }
 
+  /** `remove` for a standard watch found in `watchers` (the path's entry), while iterating it. */
+  private removeFound(path: string, watchers: Map<WatcherId, WatchMode>, watcher: WatcherId): void {
+    watchers.delete(watcher);
+    if (watchers.size === 0) this.byPath.delete(path);
+    const paths = this.byWatcher.get(watcher);
+    if (paths === undefined) return;
+    paths.delete(path);
+    if (paths.size === 0) this.byWatcher.delete(watcher);
+  }
+
   has(path: string, watcher: WatcherId): boolean {
     return this.byPath.get(path)?.has(watcher) ?? false;
   }
@@ -72,7 +82,7 @@ class WatchTable {
             if (type !== EventType.NodeChildrenChanged) into.add(watcher);
           } else if (!atParent) {
             into.add(watcher);
-            if (mode === 'standard') this.remove(current, watcher);
+            if (mode === 'standard') this.removeFound(current, watchers, watcher);
           }
         }
       }
