@@ -42,15 +42,14 @@ class WatchTable {
     const mode = watchers?.get(watcher);
     if (watchers === undefined || mode === undefined) return false;
     if (mode === 'recursive') this.recursiveCount--;
-    watchers.delete(watcher);
-    if (watchers.size === 0) this.byPath.delete(path);
-    const paths = this.byWatcher.get(watcher);
-    paths?.delete(path);
-    if (paths !== undefined && paths.size === 0) this.byWatcher.delete(watcher);
+    this.removeFound(path, watchers, watcher);
     return true;
   }
 
-  /** `remove` for a standard watch found in `watchers` (the path's entry), while iterating it. */
+  /**
+   * Takes `watcher` out of `path`'s entry `watchers` (held by the caller: fire iterates it) and
+   * out of its own index; the caller has accounted for a recursive watch.
+   */
   private removeFound(path: string, watchers: Map<WatcherId, WatchMode>, watcher: WatcherId): void {
     watchers.delete(watcher);
     if (watchers.size === 0) this.byPath.delete(path);
